@@ -1,0 +1,1 @@
+"""The click layer of fashiondata (installed as package ``fashiondata_cli``)."""

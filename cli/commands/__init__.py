@@ -1,0 +1,1 @@
+"""One verb per module; each exposes ``command`` and calls one library function."""

@@ -1,0 +1,99 @@
+"""Shared CLI options as decorators (given after the verb), and the glue every verb uses:
+building a RunContext from them and printing the Report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import click
+import orjson
+from tqdm import tqdm
+
+from fashiondata.context import RunContext
+from fashiondata.executor import make_executor
+from fashiondata.report import Report
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(fn: F) -> F:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
+
+
+def _remember_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    ctx.find_root().meta["verbose"] = value
+    return value
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary.")
+verbose_option = click.option(
+    "--verbose", "-v", count=True, callback=_remember_verbose, expose_value=True,
+    help="Show tracebacks of errors (and more detail).",
+)
+executor_option = click.option(
+    "--executor", default=None, metavar="serial|process[:N]|dask[://HOST:PORT]",
+    help="Where per-item work runs (default serial).",
+)
+workers_option = click.option(
+    "-j", "--workers", type=int, default=None, help="Worker processes: shorthand for --executor process:N."
+)
+overwrite_option = click.option("--overwrite", is_flag=True, help="Replace a non-empty destination.")
+on_error_option = click.option(
+    "--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True,
+    help="Stop at the first bad item, or skip it and list it in the summary.",
+)
+images_option = click.option(
+    "--images", type=click.Path(file_okay=False), default=None,
+    help="Image root folder, where pixels or image sizes are needed.",
+)
+
+#: --json, --quiet, -v: on every verb.
+output_options = _compose(json_option, quiet_option, verbose_option)
+#: --executor, -j, --on-error: on every verb that does per-item work.
+run_options = _compose(executor_option, workers_option, on_error_option)
+
+
+class TqdmProgress:
+    """Progress bars on stderr; none when quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
+        return iter(tqdm(items, total=total, desc=desc, file=sys.stderr, disable=self.quiet, leave=False, unit="it"))
+
+
+def make_context(
+    *,
+    quiet: bool = False,
+    executor: str | None = None,
+    workers: int | None = None,
+    on_error: str = "raise",
+    overwrite: bool = False,
+    **_ignored: Any,
+) -> RunContext:
+    """A RunContext from the shared options."""
+    return RunContext(
+        executor=make_executor(executor, workers=workers),
+        progress=TqdmProgress(quiet),
+        on_error=on_error,  # type: ignore[arg-type]
+        overwrite=overwrite,
+    )
+
+
+def emit(report: Report, *, as_json: bool, quiet: bool) -> None:
+    """The report: JSON on stdout with --json, else a summary on stderr (unless --quiet)."""
+    if as_json:
+        click.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    elif not quiet:
+        for line in report.summary_lines():
+            click.echo(line, err=True)

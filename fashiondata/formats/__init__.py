@@ -1,0 +1,3 @@
+"""The built-in formats. Importing this package registers each one, explicitly, in this order."""
+
+from fashiondata.formats import coco  # noqa: F401

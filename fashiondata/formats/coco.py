@@ -1,0 +1,470 @@
+"""COCO instances (object detection, instance segmentation, keypoints) JSON.
+
+Spec: https://cocodataset.org/#format-data ("Object Detection" and "Keypoint Detection"), with the
+semantics of the reference code, pycocotools (https://github.com/cocodataset/cocoapi):
+
+* ``bbox`` is ``[x, y, width, height]`` in absolute pixels; ``segmentation`` is a list of polygons
+  (flat ``[x1, y1, x2, y2, ...]`` lists, several parts per instance) or an RLE dict
+  ``{"size": [h, w], "counts": ...}`` whose counts are a compressed string or an uncompressed
+  column-major list (used with ``iscrowd: 1``);
+* ``area`` is the mask area (pycocotools' ``maskUtils.area``), derived here when missing — never the
+  box area; a 4-number polygon is kept as a (degenerate) polygon, never read as a box;
+* ``keypoints`` are ``[x, y, v] * K`` with ``num_keypoints`` the count of ``v > 0``; categories may carry
+  ``keypoints`` names and a ``skeleton``.
+
+On disk::
+
+    annotations/
+      instances_train2017.json   {"info", "licenses", "images", "annotations", "categories"}
+
+Reading keeps every unknown key (top level, images, annotations, categories) so that a round trip
+preserves it; it checks types, referential integrity and duplicate ids and raises
+:class:`~fashiondata.errors.ParseError` with a JSON pointer. Writing is deterministic (fixed key
+order, images and annotations sorted by id) and atomic; source ids are kept when they are positive
+and unique, otherwise assigned from 1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from fashiondata import raster
+from fashiondata.context import RunContext
+from fashiondata.dataset import Dataset
+from fashiondata.errors import ParseError, ValidationError
+from fashiondata.io import open_atomic
+from fashiondata.model import (
+    Annotation,
+    BBox,
+    Category,
+    CategoryTable,
+    ImageRecord,
+    Keypoints,
+    Polygons,
+    Rle,
+)
+from fashiondata.registry import FormatSpec, register_format
+
+IMAGE_KEYS = ("id", "width", "height", "file_name")
+ANNOTATION_KEYS = (
+    "id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd", "keypoints",
+    "num_keypoints", "score",
+)
+CATEGORY_KEYS = ("id", "name", "supercategory", "keypoints", "skeleton")
+_SPLIT_PREFIX = re.compile(r"^(instances|person_keypoints|stuff|labels|image_info|lvis_v\d+(\.\d+)?)_")
+
+
+# ---------------------------------------------------------------- parsing (pure functions)
+
+
+def load_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file with orjson; syntax and encoding errors become ParseError with line/column."""
+    data = Path(path).read_bytes()
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        location = f"line {error.lineno} column {error.colno}" if error.lineno else None
+        raise ParseError(path, f"invalid JSON: {error.msg}", location) from error
+
+
+def parse_category(obj: Any, path: object, pointer: str) -> Category:
+    """One ``categories`` entry."""
+    if not isinstance(obj, dict):
+        raise ParseError(path, "a category must be an object", pointer)
+    category_id = _int(obj.get("id"), path, f"{pointer}/id")
+    name = obj.get("name")
+    if not isinstance(name, str) or not name:
+        raise ParseError(path, "category name must be a non-empty string", f"{pointer}/name")
+    keypoints = obj.get("keypoints")
+    skeleton = obj.get("skeleton")
+    if keypoints is not None and not (
+        isinstance(keypoints, list) and all(isinstance(k, str) for k in keypoints)
+    ):
+        raise ParseError(path, "keypoints must be a list of names", f"{pointer}/keypoints")
+    if skeleton is not None and not (
+        isinstance(skeleton, list)
+        and all(isinstance(e, list) and len(e) == 2 and all(_is_int(v) for v in e) for e in skeleton)
+    ):
+        raise ParseError(path, "skeleton must be a list of [a, b] index pairs", f"{pointer}/skeleton")
+    supercategory = obj.get("supercategory")
+    if supercategory is not None and not isinstance(supercategory, str):
+        raise ParseError(path, "supercategory must be a string", f"{pointer}/supercategory")
+    return Category(
+        id=category_id,
+        name=name,
+        supercategory=supercategory,
+        keypoints=tuple(keypoints) if keypoints is not None else None,
+        skeleton=tuple((a, b) for a, b in skeleton) if skeleton is not None else None,
+        attributes={k: v for k, v in obj.items() if k not in CATEGORY_KEYS},
+    )
+
+
+def parse_segmentation(obj: Any, path: object, pointer: str) -> Polygons | Rle | None:
+    """A ``segmentation`` value: polygon list, RLE dict, or ``[]`` (none)."""
+    if isinstance(obj, list):
+        if not obj:
+            return None
+        for index, ring in enumerate(obj):
+            if not isinstance(ring, list):
+                raise ParseError(path, "a polygon must be a list of numbers", f"{pointer}/{index}")
+            if len(ring) % 2 or not ring:
+                raise ParseError(
+                    path, f"a polygon needs an even, non-zero count of numbers, got {len(ring)}", f"{pointer}/{index}"
+                )
+            _check_numbers(ring, path, f"{pointer}/{index}")
+        return Polygons(tuple(obj))
+    if isinstance(obj, dict):
+        size, counts = obj.get("size"), obj.get("counts")
+        if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v >= 0 for v in size)):
+            raise ParseError(path, "RLE size must be [height, width]", f"{pointer}/size")
+        if isinstance(counts, list):
+            if not all(_is_int(v) and v >= 0 for v in counts):
+                raise ParseError(path, "uncompressed RLE counts must be non-negative ints", f"{pointer}/counts")
+            if sum(counts) != size[0] * size[1]:
+                raise ParseError(
+                    path, f"RLE counts sum to {sum(counts)}, not height*width = {size[0] * size[1]}", f"{pointer}/counts"
+                )
+        elif not isinstance(counts, str):
+            raise ParseError(path, "RLE counts must be a string or a list of ints", f"{pointer}/counts")
+        return Rle(size=(size[0], size[1]), counts=counts)
+    if obj is None:
+        return None
+    raise ParseError(path, "segmentation must be a polygon list or an RLE object", pointer)
+
+
+def parse_annotation(obj: Any, path: object, pointer: str) -> Annotation:
+    """One ``annotations`` entry, without its ``image_id`` (the caller groups by image)."""
+    if not isinstance(obj, dict):
+        raise ParseError(path, "an annotation must be an object", pointer)
+    bbox_value = obj.get("bbox")
+    bbox = None
+    if bbox_value is not None:
+        if not (isinstance(bbox_value, list) and len(bbox_value) == 4):
+            raise ParseError(path, "bbox must be [x, y, width, height]", f"{pointer}/bbox")
+        _check_numbers(bbox_value, path, f"{pointer}/bbox")
+        bbox = BBox(*bbox_value)
+        if bbox.w < 0 or bbox.h < 0:
+            raise ParseError(path, f"bbox has a negative size: {bbox_value}", f"{pointer}/bbox")
+    keypoints = None
+    if (values := obj.get("keypoints")) is not None:
+        if not isinstance(values, list) or len(values) % 3:
+            raise ParseError(path, "keypoints must be a list of [x, y, v] triples", f"{pointer}/keypoints")
+        _check_numbers(values, path, f"{pointer}/keypoints")
+        keypoints = Keypoints(values)
+    area = obj.get("area")
+    if area is not None:
+        _check_numbers([area], path, f"{pointer}/area")
+    iscrowd = obj.get("iscrowd", 0)
+    if iscrowd not in (0, 1):  # True/False compare equal to 1/0
+        raise ParseError(path, f"iscrowd must be 0 or 1, got {iscrowd!r}", f"{pointer}/iscrowd")
+    score = obj.get("score")
+    if score is not None:
+        _check_numbers([score], path, f"{pointer}/score")
+    return Annotation(
+        category_id=_int(obj.get("category_id"), path, f"{pointer}/category_id"),
+        bbox=bbox,
+        segmentation=parse_segmentation(obj.get("segmentation"), path, f"{pointer}/segmentation"),
+        iscrowd=bool(iscrowd),
+        keypoints=keypoints,
+        area=area,
+        id=_int(obj["id"], path, f"{pointer}/id") if "id" in obj else None,
+        attributes={k: v for k, v in obj.items() if k not in ANNOTATION_KEYS},
+        score=score,
+    )
+
+
+def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
+    """A parsed COCO document into a materialised :class:`Dataset` (one pass over annotations)."""
+    if not isinstance(doc, dict):
+        raise ParseError(path, "a COCO file must hold a JSON object", "/")
+    for key in ("images", "annotations", "categories"):
+        if key in doc and not isinstance(doc[key], list):
+            raise ParseError(path, f"{key} must be a list", f"/{key}")
+    if "images" not in doc:
+        raise ParseError(path, "not a COCO file: no 'images' list", "/")
+
+    categories: list[Category] = []
+    seen_categories: set[int] = set()
+    for index, obj in enumerate(doc.get("categories", ())):
+        category = parse_category(obj, path, f"/categories/{index}")
+        if category.id in seen_categories:
+            raise ParseError(path, f"duplicate category id {category.id}", f"/categories/{index}/id")
+        seen_categories.add(category.id)
+        categories.append(category)
+
+    images: dict[int, tuple[int, dict]] = {}
+    for index, obj in enumerate(doc["images"]):
+        pointer = f"/images/{index}"
+        if not isinstance(obj, dict):
+            raise ParseError(path, "an image must be an object", pointer)
+        image_id = _int(obj.get("id"), path, f"{pointer}/id")
+        if image_id in images:
+            raise ParseError(path, f"duplicate image id {image_id}", f"{pointer}/id")
+        images[image_id] = (index, obj)
+
+    first = (doc.get("annotations") or [None])[0]
+    if isinstance(first, dict) and "category_id" not in first:
+        kind = "panoptic" if "segments_info" in first else "captions" if "caption" in first else None
+        if kind:
+            raise ParseError(path, f"a COCO {kind} file, not instances: not supported", "/annotations/0")
+    grouped: dict[int, list[Annotation]] = {image_id: [] for image_id in images}
+    seen_annotations: set[int] = set()
+    for index, obj in enumerate(doc.get("annotations", ())):
+        pointer = f"/annotations/{index}"
+        annotation = parse_annotation(obj, path, pointer)
+        image_id = obj.get("image_id")
+        if image_id not in grouped or not _is_int(image_id):
+            raise ParseError(path, f"image_id {image_id!r} names no image", f"{pointer}/image_id")
+        if annotation.category_id not in seen_categories:
+            raise ParseError(
+                path, f"category_id {annotation.category_id} is not declared", f"{pointer}/category_id"
+            )
+        if annotation.id is not None:
+            if annotation.id in seen_annotations:
+                raise ParseError(path, f"duplicate annotation id {annotation.id}", f"{pointer}/id")
+            seen_annotations.add(annotation.id)
+        grouped[image_id].append(annotation)
+
+    split = split_from_filename(path)
+    records = tuple(
+        parse_image(obj, path, f"/images/{index}", tuple(grouped[image_id]), split)
+        for image_id, (index, obj) in images.items()
+    )
+    info = {k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")}
+    return Dataset(CategoryTable(tuple(categories)), records, info, (str(path),))
+
+
+def parse_image(
+    obj: Mapping[str, Any], path: object, pointer: str, annotations: tuple[Annotation, ...], split: str | None
+) -> ImageRecord:
+    """One ``images`` entry with its annotations."""
+    file_name = obj.get("file_name")
+    if not isinstance(file_name, str) or not file_name:
+        raise ParseError(path, "file_name must be a non-empty string", f"{pointer}/file_name")
+    width = _int(obj.get("width"), path, f"{pointer}/width")
+    height = _int(obj.get("height"), path, f"{pointer}/height")
+    if width <= 0 or height <= 0:
+        raise ParseError(path, f"image size must be positive, got {width}x{height}", pointer)
+    return ImageRecord(
+        file_name=file_name,
+        width=width,
+        height=height,
+        annotations=annotations,
+        id=obj["id"],
+        split=split,
+        attributes={k: v for k, v in obj.items() if k not in IMAGE_KEYS},
+    )
+
+
+def split_from_filename(path: str | os.PathLike[str]) -> str | None:
+    """``instances_train2017.json`` → ``train2017``; None for a name without a known prefix.
+
+    >>> split_from_filename("annotations/person_keypoints_val.json")
+    'val'
+    >>> split_from_filename("my_coco.json") is None
+    True
+    """
+    stem = Path(path).stem
+    match = _SPLIT_PREFIX.match(stem)
+    return stem[match.end():] or None if match else None
+
+
+# ---------------------------------------------------------------- formatting (pure functions)
+
+
+def format_annotation(ann: Annotation, ann_id: int, image_id: int, record: ImageRecord) -> dict[str, Any]:
+    """One annotation in COCO's key order, with area/bbox derived from the segmentation if missing."""
+    out: dict[str, Any] = {"id": ann_id, "image_id": image_id, "category_id": ann.category_id}
+    seg = ann.segmentation
+    if isinstance(seg, Polygons):
+        out["segmentation"] = [list(ring) for ring in seg.rings]
+    elif isinstance(seg, Rle):
+        counts = seg.counts
+        out["segmentation"] = {
+            "size": list(seg.size),
+            "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts if isinstance(counts, str) else list(counts),
+        }
+    elif ann.bbox is not None:
+        out["segmentation"] = []
+    area = ann.area
+    if area is None:
+        if seg is not None:
+            area = raster.mask_area(seg, record.height, record.width)
+        elif ann.bbox is not None:
+            area = ann.bbox.area
+    if area is not None:
+        out["area"] = area
+    bbox = ann.bbox
+    if bbox is None and seg is not None:
+        bbox = raster.mask_bbox(seg, record.height, record.width)
+    if bbox is not None:
+        out["bbox"] = list(bbox)
+    out["iscrowd"] = int(ann.iscrowd)
+    if ann.keypoints is not None:
+        out["keypoints"] = list(ann.keypoints.values)
+        out["num_keypoints"] = ann.keypoints.num_visible
+    if ann.score is not None:
+        out["score"] = ann.score
+    for key in sorted(ann.attributes):
+        if key not in out:
+            out[key] = ann.attributes[key]
+    return out
+
+
+def format_image(record: ImageRecord, image_id: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": image_id, "width": record.width, "height": record.height, "file_name": record.file_name,
+    }
+    for key in sorted(record.attributes):
+        if key not in out:
+            out[key] = record.attributes[key]
+    return out
+
+
+def format_category(category: Category) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": category.id, "name": category.name}
+    if category.supercategory is not None:
+        out["supercategory"] = category.supercategory
+    if category.keypoints is not None:
+        out["keypoints"] = list(category.keypoints)
+    if category.skeleton is not None:
+        out["skeleton"] = [list(edge) for edge in category.skeleton]
+    for key in sorted(category.attributes):
+        if key not in out:
+            out[key] = category.attributes[key]
+    return out
+
+
+def assign_ids(current: Sequence[int | None]) -> list[int]:
+    """Keep ids when all are positive and unique, else number from 1 in the order given.
+
+    >>> assign_ids([5, 3]), assign_ids([0, 1]), assign_ids([2, None])
+    ([5, 3], [1, 2], [1, 2])
+    """
+    valid = all(_is_int(i) and i > 0 for i in current) and len(set(current)) == len(current)
+    return list(current) if valid else list(range(1, len(current) + 1))  # type: ignore[arg-type]
+
+
+def iter_document_parts(dataset: Dataset, ctx: RunContext) -> Iterator[tuple[str, Any]]:
+    """The top-level (key, value) pairs of the COCO document for ``dataset``, in COCO's order."""
+    records = sorted(dataset.records, key=lambda r: (r.split or "", r.file_name))
+    image_ids = assign_ids([r.id for r in records])
+    if image_ids != [r.id for r in records]:
+        ctx.report.note("image ids were missing, invalid or not unique: assigned from 1")
+    order = sorted(range(len(records)), key=lambda i: image_ids[i])
+    annotation_ids = assign_ids([a.id for r in records for a in r.annotations])
+    if annotation_ids != [a.id for r in records for a in r.annotations]:
+        ctx.report.note("annotation ids were missing, invalid or not unique: assigned from 1")
+    first_annotation = [0]
+    for record in records:
+        first_annotation.append(first_annotation[-1] + len(record.annotations))
+    categories = sorted(dataset.categories, key=lambda c: c.id)
+    if any(c.id <= 0 for c in categories):
+        raise ValidationError("COCO category ids must be positive (0 breaks COCOeval): remap first")
+
+    yield from ((k, v) for k, v in dataset.info.items() if k in ("info", "licenses"))
+    yield "images", [format_image(records[i], image_ids[i]) for i in order]
+    annotations = []
+    for i in order:
+        record = records[i]
+        for offset, ann in enumerate(record.annotations):
+            annotations.append(format_annotation(ann, annotation_ids[first_annotation[i] + offset], image_ids[i], record))
+    annotations.sort(key=lambda a: a["id"])
+    yield "annotations", annotations
+    yield "categories", [format_category(c) for c in categories]
+    yield from ((k, v) for k, v in dataset.info.items() if k not in ("info", "licenses"))
+
+
+def dumps(dataset: Dataset, ctx: RunContext | None = None) -> bytes:
+    """The COCO JSON bytes of a dataset (compact, deterministic)."""
+    ctx = ctx or RunContext()
+    return orjson.dumps(dict(iter_document_parts(dataset.materialize(), ctx)))
+
+
+# ---------------------------------------------------------------- read / write
+
+
+def read(sources: Sequence[str], ctx: RunContext) -> Dataset:
+    """Read one or more COCO files into one dataset (categories must agree across files)."""
+    parts = [parse_document(load_json(p), p) for p in ctx.progress(sources, total=len(sources), desc="read coco")]
+    return combine(parts)
+
+
+def combine(parts: Sequence[Dataset]) -> Dataset:
+    """One dataset from several (train and val files): categories united by id, which must agree."""
+    if len(parts) == 1:
+        return parts[0]
+    categories: dict[int, Category] = {}
+    for part in parts:
+        for category in part.categories:
+            known = categories.setdefault(category.id, category)
+            if known.name != category.name:
+                raise ValidationError(
+                    f"category id {category.id} is {known.name!r} in one source and {category.name!r} in "
+                    f"{part.sources[0]}: merge them with `fashiondata merge` instead"
+                )
+    records = tuple(r for part in parts for r in part.records)
+    info = dict(parts[0].info)
+    table = CategoryTable(tuple(sorted(categories.values(), key=lambda c: c.id)))
+    return Dataset(table, records, info, tuple(s for part in parts for s in part.sources))
+
+
+def write(dataset: Dataset, destination: str, ctx: RunContext) -> None:
+    """Write ``dataset`` as one COCO JSON file, atomically."""
+    dataset = dataset.materialize()
+    data = dumps(dataset, ctx)
+    with open_atomic(destination, "wb", overwrite=ctx.overwrite) as f:
+        f.write(data)
+    ctx.report.written["images"] += len(dataset.records)  # type: ignore[arg-type]
+    ctx.report.written["annotations"] += sum(len(r.annotations) for r in dataset.records)
+    ctx.report.outputs.append(str(destination))
+
+
+def sniff(path: str) -> bool:
+    """A ``.json`` file whose top level starts like COCO (an ``images`` key, not a VIA project)."""
+    if not path.lower().endswith(".json") or not os.path.isfile(path):
+        return False
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    return b'"images"' in head and b"_via_" not in head
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(value: Any, path: object, pointer: str) -> int:
+    if not _is_int(value):
+        raise ParseError(path, f"expected an integer, got {value!r}", pointer)
+    return value
+
+
+def _check_numbers(values: list, path: object, pointer: str) -> None:
+    """Every value a finite number (one C-level sum catches strings, None, NaN and infinity)."""
+    try:
+        total = sum(values)
+    except TypeError:
+        total = None
+    if total is None or total - total != 0 or any(isinstance(v, bool) for v in values[:1]):
+        bad = next((i for i, v in enumerate(values) if not isinstance(v, (int, float)) or isinstance(v, bool) or v - v != 0), 0)
+        raise ParseError(path, f"expected a finite number, got {values[bad]!r}", f"{pointer}/{bad}")
+
+
+SPEC = register_format(
+    FormatSpec(
+        name="coco",
+        description="COCO instances JSON (boxes, polygons, RLE, keypoints)",
+        capabilities=frozenset({"boxes", "polygons", "holes", "rle", "keypoints", "negatives", "attributes"}),
+        sniff=sniff,
+        read=read,
+        write=write,
+        output="file",
+        spec_url="https://cocodataset.org/#format-data",
+    )
+)

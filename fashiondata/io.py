@@ -1,0 +1,210 @@
+"""File-system safety: atomic writes, staged output folders, safe relative paths, image headers.
+
+Rules (DESIGN.md, Safety): nothing half-written (temp file in the same folder, then ``os.replace``); a
+non-empty destination is refused unless ``overwrite``; a folder output is built in a staging folder
+beside the destination and swapped in whole; file names taken from annotation files never leave the
+output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import shutil
+import struct
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from fashiondata.errors import OutputExistsError, ParseError, ValidationError
+
+#: Images with more pixels than this are refused (decompression bombs); change it to allow more.
+MAX_IMAGE_PIXELS = 178_956_970  # Pillow's default limit, 2 × 89,478,485
+
+
+def check_destination(path: str | os.PathLike[str], *, overwrite: bool) -> None:
+    """Raise OutputExistsError if ``path`` exists (a non-empty folder, or a file) and not overwrite."""
+    p = Path(path)
+    if overwrite or not p.exists():
+        return
+    if p.is_dir() and not any(p.iterdir()):
+        return
+    raise OutputExistsError(f"{p}: exists and is not empty (give --overwrite to replace it)")
+
+
+@contextlib.contextmanager
+def open_atomic(path: str | os.PathLike[str], mode: str = "wb", *, overwrite: bool = True) -> Iterator[IO]:
+    """Open a temp file beside ``path``; on success it replaces ``path`` atomically, on error it goes."""
+    target = Path(path)
+    check_destination(target, overwrite=overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temp file and a rename."""
+    with open_atomic(path, "wb", overwrite=overwrite) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def staged_dir(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``path``; on success it becomes ``path``.
+
+    An existing ``path`` is replaced only with ``overwrite`` (then no stale file survives); on error
+    the staging folder is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    check_destination(target, overwrite=overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    try:
+        yield stage
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.replace(target, old / "x")
+            os.replace(stage, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(stage, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def safe_relative_path(name: str) -> str:
+    """Normalise a file name taken from an annotation into a safe relative ``/`` path.
+
+    Windows separators become ``/``; absolute paths, drive letters and ``..`` are refused with
+    ValidationError, so that joining the result under an output folder never leaves it.
+
+    >>> safe_relative_path("images\\\\a.jpg")
+    'images/a.jpg'
+    >>> safe_relative_path("./images/b.png")
+    'images/b.png'
+    """
+    text = name.replace("\\", "/")
+    if not text or "\x00" in text:
+        raise ValidationError(f"file name {name!r} is empty or holds a NUL byte")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        raise ValidationError(f"file name {name!r} is absolute: refused")
+    norm = posixpath.normpath(text)
+    if norm == ".." or norm.startswith("../") or "/../" in f"/{norm}/":
+        raise ValidationError(f"file name {name!r} leaves its folder: refused")
+    if norm in (".", ""):
+        raise ValidationError(f"file name {name!r} names no file")
+    return norm
+
+
+def join_inside(root: str | os.PathLike[str], relative: str) -> Path:
+    """``root / relative`` after :func:`safe_relative_path`, guaranteed to stay under ``root``."""
+    return Path(root) / safe_relative_path(relative)
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) of an image from its header (PNG, JPEG, GIF, BMP, WebP), without decoding.
+
+    Other formats are decoded with OpenCV. Raises ParseError for an unreadable or truncated header and
+    for images over :data:`MAX_IMAGE_PIXELS`.
+    """
+    with open(path, "rb") as f:
+        head = f.read(64)
+        size = _size_from_head(head) or (_jpeg_size(f, path) if head[:2] == b"\xff\xd8" else None)
+    if size is None:
+        size = _size_by_decoding(path)
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise ParseError(path, f"image header gives a size of {width}x{height}")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ParseError(path, f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS}")
+    return size
+
+
+def image_format(data: bytes) -> str | None:
+    """``jpeg``, ``png``, ``gif``, ``bmp`` or ``webp`` from an image's leading bytes, else None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:2] == b"BM":
+        return "bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _size_from_head(head: bytes) -> tuple[int, int] | None:
+    kind = image_format(head)
+    if kind == "png" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    if kind == "gif":
+        return struct.unpack("<HH", head[6:10])
+    if kind == "bmp" and len(head) >= 26:
+        width, height = struct.unpack("<ii", head[18:26])
+        return width, abs(height)
+    if kind == "webp":
+        chunk = head[12:16]
+        if chunk == b"VP8 ":
+            w, h = struct.unpack("<HH", head[26:30])
+            return w & 0x3FFF, h & 0x3FFF
+        if chunk == b"VP8L":
+            b = head[21:25]
+            return 1 + (((b[1] & 0x3F) << 8) | b[0]), 1 + (((b[3] & 0xF) << 10) | (b[2] << 2) | ((b[1] & 0xC0) >> 6))
+        if chunk == b"VP8X":
+            return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    return None
+
+
+_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(f: IO[bytes], path: object) -> tuple[int, int]:
+    """Walk JPEG segments to the first start-of-frame marker (ITU T.81, B.1.1.3)."""
+    f.seek(2)
+    while True:
+        byte = f.read(1)
+        while byte and byte != b"\xff":
+            byte = f.read(1)
+        while byte == b"\xff":
+            byte = f.read(1)
+        if not byte:
+            raise ParseError(path, "truncated JPEG: no frame header found")
+        marker = byte[0]
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            continue
+        length_bytes = f.read(2)
+        if len(length_bytes) < 2:
+            raise ParseError(path, "truncated JPEG header")
+        (length,) = struct.unpack(">H", length_bytes)
+        if marker in _SOF_MARKERS:
+            frame = f.read(5)
+            if len(frame) < 5:
+                raise ParseError(path, "truncated JPEG frame header")
+            height, width = struct.unpack(">HH", frame[1:5])
+            return width, height
+        if length < 2:
+            raise ParseError(path, "corrupt JPEG segment length")
+        f.seek(length - 2, os.SEEK_CUR)
+
+
+def _size_by_decoding(path: str | os.PathLike[str]) -> tuple[int, int]:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ParseError(path, "not a readable image")
+    return int(image.shape[1]), int(image.shape[0])
