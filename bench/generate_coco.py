@@ -24,7 +24,7 @@ COCO_IDS = [i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68, 69,
 
 
 def _ring(rng: random.Random, width: int, height: int, poke: bool) -> list[float]:
-    n = rng.randint(8, 60)
+    n = min(60, 8 + int(rng.expovariate(1 / 15)))  # 8–60 vertices, ~23 on average
     cx, cy = rng.uniform(0.1, 0.9) * width, rng.uniform(0.1, 0.9) * height
     radius = rng.uniform(0.02, 0.2) * min(width, height)
     out: list[float] = []
