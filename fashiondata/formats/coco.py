@@ -26,6 +26,8 @@ and unique, otherwise assigned from 1.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -56,6 +58,8 @@ ANNOTATION_KEYS = (
     "id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd", "keypoints",
     "num_keypoints", "score",
 )
+_ANNOTATION_KEY_SET = frozenset(ANNOTATION_KEYS + ("image_id",))
+_NO_ATTRIBUTES: dict[str, Any] = {}
 CATEGORY_KEYS = ("id", "name", "supercategory", "keypoints", "skeleton")
 _SPLIT_PREFIX = re.compile(r"^(instances|person_keypoints|stuff|labels|image_info|lvis_v\d+(\.\d+)?)_")
 
@@ -124,11 +128,15 @@ def parse_segmentation(obj: Any, path: object, pointer: str) -> Polygons | Rle |
         if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v >= 0 for v in size)):
             raise ParseError(path, "RLE size must be [height, width]", f"{pointer}/size")
         if isinstance(counts, list):
-            if not all(_is_int(v) and v >= 0 for v in counts):
+            try:
+                total = sum(counts)  # a float or a non-number anywhere makes this fail the checks below
+            except TypeError:
+                total = None
+            if type(total) is not int or (counts and min(counts) < 0):
                 raise ParseError(path, "uncompressed RLE counts must be non-negative ints", f"{pointer}/counts")
-            if sum(counts) != size[0] * size[1]:
+            if total != size[0] * size[1]:
                 raise ParseError(
-                    path, f"RLE counts sum to {sum(counts)}, not height*width = {size[0] * size[1]}", f"{pointer}/counts"
+                    path, f"RLE counts sum to {total}, not height*width = {size[0] * size[1]}", f"{pointer}/counts"
                 )
         elif not isinstance(counts, str):
             raise ParseError(path, "RLE counts must be a string or a list of ints", f"{pointer}/counts")
@@ -139,44 +147,71 @@ def parse_segmentation(obj: Any, path: object, pointer: str) -> Polygons | Rle |
 
 
 def parse_annotation(obj: Any, path: object, pointer: str) -> Annotation:
-    """One ``annotations`` entry, without its ``image_id`` (the caller groups by image)."""
-    if not isinstance(obj, dict):
+    """One ``annotations`` entry, without its ``image_id`` (the caller groups by image).
+
+    This runs a million times on LVIS: the common case (a dict of known keys, polygon rings of numbers)
+    is checked with C-level operations; the error path then finds the exact place.
+    """
+    if type(obj) is not dict:
         raise ParseError(path, "an annotation must be an object", pointer)
-    bbox_value = obj.get("bbox")
+    get = obj.get
     bbox = None
-    if bbox_value is not None:
-        if not (isinstance(bbox_value, list) and len(bbox_value) == 4):
+    if (bbox_value := get("bbox")) is not None:
+        if type(bbox_value) is not list or len(bbox_value) != 4:
             raise ParseError(path, "bbox must be [x, y, width, height]", f"{pointer}/bbox")
         _check_numbers(bbox_value, path, f"{pointer}/bbox")
         bbox = BBox(*bbox_value)
         if bbox.w < 0 or bbox.h < 0:
             raise ParseError(path, f"bbox has a negative size: {bbox_value}", f"{pointer}/bbox")
     keypoints = None
-    if (values := obj.get("keypoints")) is not None:
-        if not isinstance(values, list) or len(values) % 3:
+    if (values := get("keypoints")) is not None:
+        if type(values) is not list or len(values) % 3:
             raise ParseError(path, "keypoints must be a list of [x, y, v] triples", f"{pointer}/keypoints")
         _check_numbers(values, path, f"{pointer}/keypoints")
         keypoints = Keypoints(values)
-    area = obj.get("area")
+    area = get("area")
     if area is not None:
         _check_numbers([area], path, f"{pointer}/area")
-    iscrowd = obj.get("iscrowd", 0)
+    iscrowd = get("iscrowd", 0)
     if iscrowd not in (0, 1):  # True/False compare equal to 1/0
         raise ParseError(path, f"iscrowd must be 0 or 1, got {iscrowd!r}", f"{pointer}/iscrowd")
-    score = obj.get("score")
+    score = get("score")
     if score is not None:
         _check_numbers([score], path, f"{pointer}/score")
+    category_id = get("category_id")
+    if type(category_id) is not int:
+        _int(category_id, path, f"{pointer}/category_id")
+    annotation_id = get("id")
+    if annotation_id is not None and type(annotation_id) is not int:
+        _int(annotation_id, path, f"{pointer}/id")
+    extra = obj.keys() - _ANNOTATION_KEY_SET
     return Annotation(
-        category_id=_int(obj.get("category_id"), path, f"{pointer}/category_id"),
-        bbox=bbox,
-        segmentation=parse_segmentation(obj.get("segmentation"), path, f"{pointer}/segmentation"),
-        iscrowd=bool(iscrowd),
-        keypoints=keypoints,
-        area=area,
-        id=_int(obj["id"], path, f"{pointer}/id") if "id" in obj else None,
-        attributes={k: v for k, v in obj.items() if k not in ANNOTATION_KEYS},
-        score=score,
+        category_id,
+        bbox,
+        _parse_rings_fast(seg, path, pointer) if type(seg := get("segmentation")) is list and seg else
+        parse_segmentation(seg, path, f"{pointer}/segmentation"),
+        bool(iscrowd),
+        keypoints,
+        area,
+        annotation_id,
+        {k: v for k, v in obj.items() if k in extra} if extra else _NO_ATTRIBUTES,
+        score,
     )
+
+
+def _parse_rings_fast(rings: list, path: object, pointer: str) -> Polygons:
+    for ring in rings:
+        if type(ring) is not list or not ring or len(ring) & 1:
+            break
+        try:
+            total = sum(ring)
+        except TypeError:
+            break
+        if total - total != 0:  # NaN or infinity
+            break
+    else:
+        return Polygons(tuple(rings))
+    return parse_segmentation(rings, path, f"{pointer}/segmentation")  # type: ignore[return-value]  # raises
 
 
 def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
@@ -208,18 +243,18 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
             raise ParseError(path, f"duplicate image id {image_id}", f"{pointer}/id")
         images[image_id] = (index, obj)
 
-    first = (doc.get("annotations") or [None])[0]
-    if isinstance(first, dict) and "category_id" not in first:
-        kind = "panoptic" if "segments_info" in first else "captions" if "caption" in first else None
-        if kind:
-            raise ParseError(path, f"a COCO {kind} file, not instances: not supported", "/annotations/0")
+    annotations = doc.get("annotations") or []
+    first = annotations[0] if annotations else None
+    if isinstance(first, dict) and ("segments_info" in first or "caption" in first):
+        kind = "panoptic" if "segments_info" in first else "captions"
+        raise ParseError(path, f"a COCO {kind} file, not instances: not supported", "/annotations/0")
     grouped: dict[int, list[Annotation]] = {image_id: [] for image_id in images}
     seen_annotations: set[int] = set()
-    for index, obj in enumerate(doc.get("annotations", ())):
+    for index, obj in enumerate(annotations):
         pointer = f"/annotations/{index}"
         annotation = parse_annotation(obj, path, pointer)
         image_id = obj.get("image_id")
-        if image_id not in grouped or not _is_int(image_id):
+        if type(image_id) is not int or image_id not in grouped:
             raise ParseError(path, f"image_id {image_id!r} names no image", f"{pointer}/image_id")
         if annotation.category_id not in seen_categories:
             raise ParseError(
@@ -392,8 +427,25 @@ def dumps(dataset: Dataset, ctx: RunContext | None = None) -> bytes:
 
 def read(sources: Sequence[str], ctx: RunContext) -> Dataset:
     """Read one or more COCO files into one dataset (categories must agree across files)."""
-    parts = [parse_document(load_json(p), p) for p in ctx.progress(sources, total=len(sources), desc="read coco")]
+    with gc_paused():
+        parts = [parse_document(load_json(p), p) for p in ctx.progress(sources, total=len(sources), desc="read coco")]
     return combine(parts)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of acyclic objects are built.
+
+    Parsing creates no reference cycles, but each allocation batch would trigger a collection that
+    walks every object built so far: pausing it makes a LVIS-sized read markedly faster.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def combine(parts: Sequence[Dataset]) -> Dataset:
@@ -449,11 +501,16 @@ def _check_numbers(values: list, path: object, pointer: str) -> None:
     """Every value a finite number (one C-level sum catches strings, None, NaN and infinity)."""
     try:
         total = sum(values)
+        if total - total == 0:
+            return
     except TypeError:
-        total = None
-    if total is None or total - total != 0 or any(isinstance(v, bool) for v in values[:1]):
-        bad = next((i for i, v in enumerate(values) if not isinstance(v, (int, float)) or isinstance(v, bool) or v - v != 0), 0)
-        raise ParseError(path, f"expected a finite number, got {values[bad]!r}", f"{pointer}/{bad}")
+        pass
+    bad = next(
+        (i for i, v in enumerate(values) if not isinstance(v, (int, float)) or isinstance(v, bool) or v - v != 0),
+        0,
+    )
+    raise ParseError(path, f"expected a finite number, got {values[bad]!r}", f"{pointer}/{bad}")
+
 
 
 SPEC = register_format(
