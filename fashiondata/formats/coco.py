@@ -52,6 +52,7 @@ from fashiondata.model import (
     Rle,
 )
 from fashiondata.registry import FormatSpec, register_format
+from fashiondata.report import Report
 
 IMAGE_KEYS = ("id", "width", "height", "file_name")
 ANNOTATION_KEYS = (
@@ -313,12 +314,23 @@ def split_from_filename(path: str | os.PathLike[str]) -> str | None:
 # ---------------------------------------------------------------- formatting (pure functions)
 
 
-def format_annotation(ann: Annotation, ann_id: int, image_id: int, record: ImageRecord) -> dict[str, Any]:
-    """One annotation in COCO's key order, with area/bbox derived from the segmentation if missing."""
+def format_annotation(
+    ann: Annotation, ann_id: int, image_id: int, record: ImageRecord, report: Report | None = None
+) -> dict[str, Any]:
+    """One annotation in COCO's key order, with area/bbox derived from the segmentation if missing.
+
+    Rings of fewer than 3 points are dropped (counted as lossy): pycocotools would read a 4-number
+    ring as a box.
+    """
     out: dict[str, Any] = {"id": ann_id, "image_id": image_id, "category_id": ann.category_id}
     seg = ann.segmentation
     if isinstance(seg, Polygons):
-        out["segmentation"] = [list(ring) for ring in seg.rings]
+        rings = [list(ring) for ring in seg.rings if len(ring) >= 6]
+        if len(rings) < len(seg.rings):
+            if report is not None:
+                report.lose("polygon ring of fewer than 3 points dropped", len(seg.rings) - len(rings))
+            seg = Polygons(tuple(rings)) if rings else None
+        out["segmentation"] = rings
     elif isinstance(seg, Rle):
         counts = seg.counts
         out["segmentation"] = {
@@ -331,6 +343,8 @@ def format_annotation(ann: Annotation, ann_id: int, image_id: int, record: Image
     if area is None:
         if seg is not None:
             area = raster.mask_area(seg, record.height, record.width)
+        elif ann.segmentation is not None:
+            area = 0.0  # only degenerate rings: no pixel
         elif ann.bbox is not None:
             area = ann.bbox.area
     if area is not None:
@@ -409,7 +423,9 @@ def iter_document_parts(dataset: Dataset, ctx: RunContext) -> Iterator[tuple[str
     for i in order:
         record = records[i]
         for offset, ann in enumerate(record.annotations):
-            annotations.append(format_annotation(ann, annotation_ids[first_annotation[i] + offset], image_ids[i], record))
+            annotations.append(
+                format_annotation(ann, annotation_ids[first_annotation[i] + offset], image_ids[i], record, ctx.report)
+            )
     annotations.sort(key=lambda a: a["id"])
     yield "annotations", annotations
     yield "categories", [format_category(c) for c in categories]
