@@ -56,6 +56,17 @@ images_option = click.option(
     help="Image root folder, where pixels or image sizes are needed.",
 )
 
+source_format_option = click.option(
+    "--format", "src_format", default=None, help="Source format (sniffed when not given)."
+)
+to_format_option = click.option("--to", "dst_format", default=None, help="Output format (default: the source's).")
+link_mode_option = click.option(
+    "--link-mode", type=click.Choice(["symlink", "hardlink", "copy", "none"]), default=None,
+    help="How a writer that places images (YOLO) puts them in the output.",
+)
+
+#: --format, --to, --images, --link-mode: on the verbs that read a dataset and write a new one.
+dataset_io_options = _compose(source_format_option, to_format_option, images_option, link_mode_option)
 #: --json, --quiet, -v: on every verb.
 output_options = _compose(json_option, quiet_option, verbose_option)
 #: --executor, -j, --on-error: on every verb that does per-item work.
@@ -88,6 +99,12 @@ def make_context(
         on_error=on_error,  # type: ignore[arg-type]
         overwrite=overwrite,
     )
+
+
+def pop_context(options: dict[str, Any], *, quiet: bool) -> RunContext:
+    """A RunContext from the shared options, removed from ``options`` (the rest go to the library)."""
+    shared = ("executor", "workers", "on_error", "overwrite")
+    return make_context(quiet=quiet, **{k: options.pop(k) for k in shared if k in options})
 
 
 def emit(report: Report, *, as_json: bool, quiet: bool) -> None:

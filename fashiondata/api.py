@@ -19,11 +19,15 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from fashiondata.categories import select_categories
+import yaml
+
+from fashiondata import filters
+from fashiondata import prune as pruning
+from fashiondata.categories import parse_list, select_categories
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
-from fashiondata.errors import ValidationError
-from fashiondata.io import check_destination
+from fashiondata.errors import ParseError, ValidationError
+from fashiondata.io import check_destination, staged_dir, write_bytes_atomic
 from fashiondata.model import ImageRecord
 from fashiondata.registry import FormatSpec, get_format, sniff_format
 from fashiondata.report import Report
@@ -165,3 +169,264 @@ def info(
         "per_category": {c.name: per_category.get(c.id, 0) for c in dataset.categories},
     }
     return ctx.report
+
+
+# ---------------------------------------------------------------- dataset operations (filters.py, prune.py)
+
+#: Per-split file names for formats written as one file (a folder format gets ``<split>/``).
+SPLIT_FILE_NAMES = {"coco": "{split}.json", "lvis": "{split}.json", "via": "{split}.json", "csv": "{split}_labels.csv"}
+
+
+def _operation_formats(
+    paths: Sequence[str], dst: PathLike, src_format: str | None, dst_format: str | None, ctx: RunContext
+) -> tuple[FormatSpec, FormatSpec]:
+    """Reader and writer of a verb that writes a new dataset; refuses a destination holding a source."""
+    reader = get_format(src_format) if src_format else sniff_format(paths[0])
+    writer = get_format(dst_format) if dst_format else reader
+    if writer.write is None:
+        raise ValidationError(f"format {writer.name!r} cannot be written: choose an output format (--to)")
+    target = os.path.realpath(dst)
+    for source in paths:
+        real = os.path.realpath(source)
+        if target == real or target.startswith(real.rstrip(os.sep) + os.sep) or real.startswith(target + os.sep):
+            raise ValidationError(f"{dst}: the output would hold or replace the source {source}; choose another path")
+    check_destination(dst, overwrite=ctx.overwrite)
+    return reader, writer
+
+
+def _run_operation(
+    src: PathLike | Sequence[PathLike],
+    dst: PathLike,
+    step: Any,
+    *,
+    src_format: str | None,
+    dst_format: str | None,
+    ctx: RunContext | None,
+    overwrite: bool | None,
+    options: Mapping[str, Any],
+    shared: Mapping[str, Any] | None = None,
+) -> Report:
+    """Read ``src``, apply ``step(dataset, report) -> Dataset``, write a new dataset to ``dst``.
+
+    ``options`` must each be declared by the reader or the writer; ``shared`` ones (a verb's own
+    ``images``) go to whichever declares them, if any.
+    """
+    ctx = ctx or RunContext()
+    if overwrite is not None:
+        ctx.overwrite = overwrite
+    paths = _paths(src)
+    reader, writer = _operation_formats(paths, dst, src_format, dst_format, ctx)
+    _check_options([(reader, "read"), (writer, "write")], options)
+    options = {**options, **(shared or {})}
+    dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
+    return write(step(dataset, ctx.report), dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
+
+
+def filter(  # noqa: A001 - the verb's name
+    src: PathLike | Sequence[PathLike],
+    dst: PathLike,
+    *,
+    categories: str | Sequence[str] | None = None,
+    rename: str | Mapping[str, str] | None = None,
+    drop_empty: bool = False,
+    src_format: str | None = None,
+    dst_format: str | None = None,
+    ctx: RunContext | None = None,
+    overwrite: bool | None = None,
+    **options: Any,
+) -> Report:
+    """Keep some categories (renamed or merged), optionally drop empty images; write a new dataset.
+
+    The output format is the source's unless ``dst_format`` is given; reader and writer options
+    (``images``, ``link_mode``…) go to the side that declares them.
+    """
+
+    def step(dataset: Dataset, report: Report) -> Dataset:
+        return filters.filter_dataset(
+            dataset, categories=categories, rename=rename, drop_empty_images=drop_empty, report=report
+        )
+
+    return _run_operation(src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options)
+
+
+def balance(
+    src: PathLike | Sequence[PathLike],
+    dst: PathLike,
+    *,
+    ratio: float | str = 1.0,
+    seed: int = 0,
+    src_format: str | None = None,
+    dst_format: str | None = None,
+    ctx: RunContext | None = None,
+    overwrite: bool | None = None,
+    **options: Any,
+) -> Report:
+    """Keep every positive image and ``round(ratio × positives)`` seeded-random negatives.
+
+    The numbers (available, wanted, kept, dropped) are in ``report.data["balance"]``.
+    """
+
+    def step(dataset: Dataset, report: Report) -> Dataset:
+        return filters.balance(dataset, ratio=ratio, seed=seed, report=report)
+
+    return _run_operation(src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options)
+
+
+def split(
+    src: PathLike | Sequence[PathLike],
+    out_dir: PathLike,
+    *,
+    ratios: str | Sequence[float | str] = "0.8,0.1,0.1",
+    names: str | Sequence[str] | None = None,
+    seed: int = 0,
+    stratify: bool = False,
+    group_by: str | None = None,
+    src_format: str | None = None,
+    dst_format: str | None = None,
+    ctx: RunContext | None = None,
+    overwrite: bool | None = None,
+    **options: Any,
+) -> Report:
+    """Split whole images into ``names`` (default train, val, test) in exact ``ratios``; write ``out_dir``.
+
+    A format that holds splits (YOLO: ``images/<split>/``, ``labels/<split>/``, one ``data.yaml``) is
+    written once; any other writes one output per split in ``out_dir``: ``train.json``… for COCO,
+    ``train_labels.csv``… plus ``summary.csv`` for CSV, ``<split>/`` for folder formats. Counts per
+    split and category are in ``report.data["split"]``.
+    """
+    ctx = ctx or RunContext()
+    if overwrite is not None:
+        ctx.overwrite = overwrite
+    paths = _paths(src)
+    reader, writer = _operation_formats(paths, out_dir, src_format, dst_format, ctx)
+    _check_options([(reader, "read"), (writer, "write")], options)
+    weights = filters.parse_ratios(ratios)
+    split_names = filters.split_names(len(weights), names)
+    dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
+    dataset = filters.split_dataset(
+        dataset, ratios=weights, names=split_names, seed=seed, stratify=stratify, group_by=group_by, report=ctx.report
+    )
+    write_options = _pick(writer, "write", options)
+    if "splits" in writer.capabilities:
+        return write(dataset, out_dir, writer.name, ctx=ctx, **write_options)
+    pattern = SPLIT_FILE_NAMES.get(writer.name, "{split}") if writer.output == "file" else "{split}"
+    with staged_dir(out_dir, overwrite=ctx.overwrite) as stage:
+        for name in split_names:
+            part = dataset.replace(records=tuple(r for r in dataset.records if r.split == name))
+            write(part, stage / pattern.format(split=name), writer.name, ctx=ctx, **write_options)
+        if writer.name == "csv":
+            summary = filters.format_split_summary_csv(ctx.report.data["split"], split_names)
+            write_bytes_atomic(stage / "summary.csv", summary)
+            ctx.report.outputs.append(os.fspath(stage / "summary.csv"))
+    ctx.report.outputs[:] = [o.replace(os.fspath(stage), os.fspath(out_dir), 1) for o in ctx.report.outputs]
+    return ctx.report
+
+
+def merge(
+    srcs: Sequence[PathLike],
+    dst: PathLike,
+    *,
+    category_map: PathLike | Mapping[str, str] | None = None,
+    src_format: str | None = None,
+    dst_format: str | None = None,
+    ctx: RunContext | None = None,
+    overwrite: bool | None = None,
+    **options: Any,
+) -> Report:
+    """Merge datasets into one: categories united by name (after ``category_map``, a JSON/YAML file
+    or dict old name → new name), ids renumbered, colliding file names renamed, provenance kept in
+    image attributes (``source``, ``source_file_name``, ``source_id``).
+
+    Each source is read on its own (formats sniffed one by one unless ``src_format``); the output
+    format is the first source's unless ``dst_format``.
+    """
+    ctx = ctx or RunContext()
+    if overwrite is not None:
+        ctx.overwrite = overwrite
+    paths = _paths(srcs)
+    readers = [get_format(src_format) if src_format else sniff_format(p) for p in paths]
+    _, writer = _operation_formats(paths, dst, readers[0].name, dst_format, ctx)
+    _check_options([*((r, "read") for r in readers), (writer, "write")], options)
+    mapping = _load_category_map(category_map)
+    datasets = [read(p, r.name, ctx=ctx, **_pick(r, "read", options)).materialize() for p, r in zip(paths, readers)]
+    merged = filters.merge_datasets(datasets, sources=paths, category_map=mapping, report=ctx.report)
+    return write(merged, dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
+
+
+def _load_category_map(category_map: PathLike | Mapping[str, str] | None) -> dict[str, str] | None:
+    if category_map is None or isinstance(category_map, Mapping):
+        return dict(category_map) if category_map is not None else None
+    path = os.fspath(category_map)
+    text = open(path, encoding="utf-8").read()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise ParseError(path, f"invalid YAML/JSON: {getattr(error, 'problem', error)}", f"line {mark.line + 1}" if mark else None) from error
+    return filters.load_category_map(data, path)
+
+
+def dedupe(
+    src: PathLike | Sequence[PathLike],
+    dst: PathLike,
+    *,
+    images: PathLike | None = None,
+    merge_annotations: bool = False,
+    src_format: str | None = None,
+    dst_format: str | None = None,
+    ctx: RunContext | None = None,
+    overwrite: bool | None = None,
+    **options: Any,
+) -> Report:
+    """Drop images whose bytes equal an earlier image's (content hash); write a new dataset.
+
+    Images are found under ``images`` (default: the source folder, or a source file's folder). With
+    ``merge_annotations`` the kept image takes the duplicates' annotations. The groups are in
+    ``report.data["dedupe"]``.
+    """
+    ctx = ctx or RunContext()
+    root = os.fspath(images) if images is not None else _default_image_root(_paths(src)[0])
+
+    def step(dataset: Dataset, report: Report) -> Dataset:
+        hasher = filters.HashImage(root)
+
+        def digests(records: Sequence[ImageRecord]) -> Iterator[tuple[int, str]]:
+            items = [(i, r.file_name) for i, r in enumerate(records)]
+            return ctx.map_items(hasher, items, desc="hash images", name_of=lambda item: item[1])
+
+        return filters.dedupe(dataset, digest_of=digests, merge_annotations=merge_annotations, report=report)
+
+    return _run_operation(
+        src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite,
+        options=options, shared={"images": os.fspath(images)} if images is not None else {},
+    )
+
+
+def _default_image_root(source: str) -> str:
+    return source if os.path.isdir(source) else os.path.dirname(os.path.abspath(source))
+
+
+def prune(
+    images_dir: PathLike,
+    labels_dir: PathLike,
+    *,
+    apply: bool = False,
+    move_to: PathLike | None = None,
+    delete: bool = False,
+    list_to: PathLike | None = None,
+    label_extensions: str | Sequence[str] = (".txt",),
+    label_suffix: str = "",
+    ctx: RunContext | None = None,
+) -> Report:
+    """Images without a label file and labels without an image: a dry run unless ``apply``.
+
+    ``apply`` with ``move_to`` moves them under ``move_to/images/`` and ``move_to/labels/`` keeping
+    their relative paths; ``apply`` with ``delete`` deletes them. The lists are in
+    ``report.data["prune"]``; ``list_to`` writes them to a file too.
+    """
+    ctx = ctx or RunContext()
+    extensions = parse_list(label_extensions) or [".txt"]
+    return pruning.prune(
+        images_dir, labels_dir, apply=apply, move_to=move_to, delete=delete, list_to=list_to,
+        label_extensions=extensions, label_suffix=label_suffix, report=ctx.report,
+    )

@@ -1,0 +1,29 @@
+"""``fashiondata merge SRC… -o DST [--category-map FILE]``: several datasets into one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+import fashiondata.api
+from fashiondata_cli.options import dataset_io_options, emit, output_options, overwrite_option, pop_context, run_options
+
+
+@click.command("merge")
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "dst", required=True, type=click.Path(), help="The merged dataset.")
+@click.option(
+    "--category-map", type=click.Path(dir_okay=False), default=None,
+    help="JSON/YAML object old name → new name, applied before categories are united by name.",
+)
+@dataset_io_options
+@overwrite_option
+@output_options
+@run_options
+def command(sources: tuple[str, ...], dst: str, as_json: bool, quiet: bool, verbose: int, **options: Any) -> None:
+    """Merge SOURCES into one dataset: categories united by name, ids renumbered, colliding file names
+    renamed, each image's source kept in its attributes."""
+    ctx = pop_context(options, quiet=quiet)
+    report = fashiondata.api.merge(list(sources), dst, ctx=ctx, **options)
+    emit(report, as_json=as_json, quiet=quiet)
