@@ -1,3 +1,4 @@
 """The built-in formats. Importing this package registers each one, explicitly, in this order."""
 
 from fashiondata.formats import coco  # noqa: F401
+from fashiondata.formats import voc, csvfile, tfrecord  # noqa: F401
