@@ -430,3 +430,98 @@ def prune(
         images_dir, labels_dir, apply=apply, move_to=move_to, delete=delete, list_to=list_to,
         label_extensions=extensions, label_suffix=label_suffix, report=ctx.report,
     )
+
+
+def validate(
+    path: PathLike | Sequence[PathLike],
+    format: str | None = None,
+    *,
+    backend: str | None = None,
+    images: PathLike | None = None,
+    ctx: RunContext | None = None,
+    **options: Any,
+) -> Report:
+    """Check a dataset for what breaks training; the findings are in ``report.findings``.
+
+    ``backend`` (``yolo``, ``detectron2``, ``tfod``) adds that trainer's rules; ``images`` is the image
+    root for the image-file checks (a YOLO dataset finds its own images). COCO files are read
+    leniently and YOLO folders linted from their label lines (see :mod:`fashiondata.validate`);
+    other formats go through their reader. Counts by code are in ``report.data["validate"]``.
+    """
+    from fashiondata import validate as checks
+
+    ctx = ctx or RunContext()
+    if backend is not None and backend not in checks.BACKENDS:
+        raise ValidationError(f"unknown backend {backend!r}: use {', '.join(checks.BACKENDS)}")
+    paths = _paths(path)
+    root = os.fspath(images) if images is not None else None
+    if format == "yolo" or (format is None and checks.looks_like_yolo(paths[0])):
+        findings = checks.lint_yolo(paths[0], ctx, backend=backend)
+    elif (format or sniff_format(paths[0]).name) == "coco":
+        findings = checks.validate_coco(paths, ctx, backend=backend, images=root)
+    else:
+        spec = get_format(format) if format else sniff_format(paths[0])
+        if root is not None and any(o.name == "images" for o in spec.read_options):
+            options = {**options, "images": root}
+        dataset = read(paths, spec.name, ctx=ctx, **options)
+        findings = checks.validate_dataset(dataset, ctx, backend=backend, images=root)
+    ctx.report.findings.extend(findings)
+    ctx.report.data["validate"] = checks.summarize(findings)
+    return ctx.report
+
+
+# ---------------------------------------------------------------- dataset operations (filters.py, prune.py)
+
+#: Per-split file names for formats written as one file (a folder format gets ``<split>/``).
+SPLIT_FILE_NAMES = {"coco": "{split}.json", "lvis": "{split}.json", "via": "{split}.json", "csv": "{split}_labels.csv"}
+
+
+def fix(
+    src: PathLike | Sequence[PathLike],
+    dst: PathLike,
+    *,
+    src_format: str | None = None,
+    dst_format: str | None = None,
+    ctx: RunContext | None = None,
+    overwrite: bool | None = None,
+    **options: Any,
+) -> Report:
+    """Write a repaired copy of ``src`` to ``dst`` (the source format unless ``dst_format``).
+
+    Every change is an ``info`` finding in ``report.findings`` (see :mod:`fashiondata.fix`); COCO
+    sources are read leniently, so entries the strict reader refuses are dropped and reported.
+    """
+    from fashiondata import fix as repairs
+    from fashiondata import validate as checks
+
+    ctx = ctx or RunContext()
+    if overwrite is not None:
+        ctx.overwrite = overwrite
+    paths = _paths(src)
+    reader = get_format(src_format) if src_format else sniff_format(paths[0])
+    writer = get_format(dst_format or reader.name)
+    _check_options([(reader, "read"), (writer, "write")], options)
+    repairs.check_not_source(paths, os.fspath(dst))
+    check_destination(dst, overwrite=ctx.overwrite)
+    dropped: list[Any] = []
+    if reader.name == "coco":
+        parts = [checks.read_coco_leniently(p) for p in paths]
+        dropped = [
+            repairs.change("dropped-entry", f"{f.file}: {f.location}: {f.message}", location=f.location)
+            for part in parts for f in part.findings
+            if f.code in ("parse-error", "category-duplicate-id", "image-duplicate-id", "annotation-orphan")
+        ]
+        from fashiondata.formats.coco import combine
+
+        dataset = combine([
+            Dataset(part.categories, tuple(item.record for item in part.items), part.info, (p,))
+            for part, p in zip(parts, paths)
+        ])
+        ctx.report.read["images"] += len(dataset.records)  # type: ignore[arg-type]
+    else:
+        dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
+    dataset, changes = repairs.repair_dataset(dataset, ctx)
+    findings = [*dropped, *changes]
+    ctx.report.findings.extend(findings)
+    ctx.report.data["fix"] = repairs.summarize(findings)
+    return write(dataset, dst, writer.name, ctx=ctx, **_pick(writer, "write", options))

@@ -16,12 +16,13 @@ import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from fashiondata.errors import OutputExistsError, ParseError, ValidationError
 
-#: Images with more pixels than this are refused (decompression bombs); change it to allow more.
-MAX_IMAGE_PIXELS = 178_956_970  # Pillow's default limit, 2 × 89,478,485
+#: Images with more pixels than this are refused (decompression bombs). Change it here or with the
+#: environment variable ``FASHIONDATA_MAX_IMAGE_PIXELS`` (read once, at import).
+MAX_IMAGE_PIXELS = int(os.environ.get("FASHIONDATA_MAX_IMAGE_PIXELS", 178_956_970))  # Pillow's, 2 × 89,478,485
 
 
 def check_destination(path: str | os.PathLike[str], *, overwrite: bool) -> None:
@@ -119,6 +120,20 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     Other formats are decoded with OpenCV. Raises ParseError for an unreadable or truncated header and
     for images over :data:`MAX_IMAGE_PIXELS`.
     """
+    width, height = image_header_size(path)
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLargeError(
+            path, f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS} (a decompression bomb?)"
+        )
+    return width, height
+
+
+class ImageTooLargeError(ParseError):
+    """An image's header claims more pixels than :data:`MAX_IMAGE_PIXELS`."""
+
+
+def image_header_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) from the header like :func:`image_size`, without the pixel limit."""
     with open(path, "rb") as f:
         head = f.read(64)
         size = _size_from_head(head) or (_jpeg_size(f, path) if head[:2] == b"\xff\xd8" else None)
@@ -127,9 +142,66 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     width, height = size
     if width <= 0 or height <= 0:
         raise ParseError(path, f"image header gives a size of {width}x{height}")
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ParseError(path, f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS}")
-    return size
+    return width, height
+
+
+def image_truncation(path: str | os.PathLike[str]) -> str | None:
+    """Why a JPEG or PNG looks cut short (no end marker), or None.
+
+    A JPEG must end with the EOI marker ``FF D9`` (trailing zero padding allowed) and a PNG with its
+    ``IEND`` chunk: the same cheap test Ultralytics runs, without decoding pixels.
+    """
+    with open(path, "rb") as f:
+        kind = image_format(f.read(16))
+        f.seek(0, os.SEEK_END)
+        f.seek(max(f.tell() - 1024, 0))
+        tail = f.read()
+    if kind == "jpeg" and not tail.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "JPEG has no end-of-image marker: truncated"
+    if kind == "png" and b"IEND" not in tail[-16:]:
+        return "PNG has no IEND chunk: truncated"
+    return None
+
+
+def exif_orientation(path: str | os.PathLike[str]) -> int:
+    """The EXIF Orientation tag (1–8) of a JPEG; 1 when absent or unreadable.
+
+    Orientations 5–8 rotate by 90°: viewers, Pillow's ``exif_transpose`` and Ultralytics then see the
+    width and height swapped. Walks the JPEG segments before the scan (JEITA CP-3451, TIFF 6.0 IFD0).
+    """
+    with open(path, "rb") as f:
+        if f.read(2) != b"\xff\xd8":
+            return 1
+        while True:
+            marker = f.read(2)
+            length_bytes = f.read(2)
+            if len(marker) < 2 or marker[0] != 0xFF or marker[1] in (0xD9, 0xDA) or len(length_bytes) < 2:
+                return 1
+            (length,) = struct.unpack(">H", length_bytes)
+            if length < 2:
+                return 1
+            if marker[1] == 0xE1:
+                data = f.read(length - 2)
+                if data[:6] == b"Exif\x00\x00":
+                    return _tiff_orientation(data[6:])
+            else:
+                f.seek(length - 2, os.SEEK_CUR)
+
+
+def _tiff_orientation(tiff: bytes) -> int:
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None or len(tiff) < 8:
+        return 1
+    (offset,) = struct.unpack(order + "I", tiff[4:8])
+    if offset + 2 > len(tiff):
+        return 1
+    (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
+    for entry in range(offset + 2, min(offset + 2 + 12 * count, len(tiff) - 11), 12):
+        tag, kind = struct.unpack(order + "HH", tiff[entry : entry + 4])
+        if tag == 0x0112 and kind == 3:  # Orientation, SHORT
+            (value,) = struct.unpack(order + "H", tiff[entry + 8 : entry + 10])
+            return value if 1 <= value <= 8 else 1
+    return 1
 
 
 def image_format(data: bytes) -> str | None:
@@ -208,3 +280,26 @@ def _size_by_decoding(path: str | os.PathLike[str]) -> tuple[int, int]:
     if image is None:
         raise ParseError(path, "not a readable image")
     return int(image.shape[1]), int(image.shape[0])
+
+
+def parse_xml(path: str | os.PathLike[str]) -> Any:
+    """Parse an XML file with lxml, refusing entity declarations (XXE, billion laughs) and the network.
+
+    Returns the lxml element tree; raises ParseError with a line number for malformed XML and for any
+    ``<!ENTITY`` declaration, which no annotation format needs.
+    """
+    from lxml import etree
+
+    data = Path(path).read_bytes()
+    if b"<!ENTITY" in data:
+        line = data[: data.index(b"<!ENTITY")].count(b"\n") + 1
+        raise ParseError(path, "XML entity declarations are refused (external entities, entity expansion)", f"line {line}")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.fromstring(data, parser).getroottree()
+    except etree.XMLSyntaxError as error:
+        line = error.position[0] if error.position else None
+        raise ParseError(path, f"invalid XML: {error.msg}", f"line {line}" if line else None) from error
+    if tree.docinfo.internalDTD is not None and any(True for _ in tree.docinfo.internalDTD.iterentities()):
+        raise ParseError(path, "XML entity declarations are refused (external entities, entity expansion)", "DOCTYPE")
+    return tree
