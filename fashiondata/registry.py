@@ -94,7 +94,9 @@ def get_format(name: str) -> FormatSpec:
 
 
 def parse_conversion(verb: str) -> tuple[FormatSpec, FormatSpec]:
-    """Split ``SRC2DST`` by looking the halves up in the registry (``df2coco`` is df2 + coco).
+    """Split ``SRC2DST`` by looking the halves up in the registry.
+
+    A source name that ends in 2 needs no second one: ``df2coco`` is df2 + coco (``df22coco`` works too).
 
     >>> [s.name for s in parse_conversion("coco2coco")]
     ['coco', 'coco']
@@ -105,7 +107,7 @@ def parse_conversion(verb: str) -> tuple[FormatSpec, FormatSpec]:
         (_REGISTRY[a], _REGISTRY[b])
         for a in _REGISTRY
         for b in _REGISTRY
-        if verb == f"{a}2{b}"
+        if verb == f"{a}2{b}" or (a.endswith("2") and verb == a + b)  # df2coco: df2 + coco
     ]
     if not matches:
         raise UnknownFormatError(
