@@ -2,3 +2,4 @@
 
 from fashiondata.formats import coco  # noqa: F401
 from fashiondata.formats import voc, csvfile, tfrecord  # noqa: F401
+from fashiondata.formats import via, deepfashion2  # noqa: F401
