@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from fashiondata import evaluate as evaluation
 from fashiondata import filters
 from fashiondata import prune as pruning
 from fashiondata.categories import parse_list, select_categories
@@ -525,3 +526,43 @@ def fix(
     ctx.report.findings.extend(findings)
     ctx.report.data["fix"] = repairs.summarize(findings)
     return write(dataset, dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
+
+
+def evaluate(
+    gt: PathLike | Sequence[PathLike],
+    predictions: PathLike,
+    *,
+    task: str = "bbox",
+    format: str | None = None,
+    ignore_index: int | None = 255,
+    report_dir: PathLike | None = None,
+    ctx: RunContext | None = None,
+    **options: Any,
+) -> Report:
+    """Score predictions against a ground truth; the numbers are in ``report.data["evaluation"]``.
+
+    ``task`` is ``bbox`` or ``segm`` (COCOeval on a GT in any readable format; predictions as COCO
+    results JSON or an Ultralytics ``labels/`` folder) or ``semantic`` (GT and prediction folders of
+    index masks, ``ignore_index`` left out). ``report_dir`` also writes an HTML page with the tables
+    and precision–recall curves (needs the ``[report]`` extra). Options go to the GT reader.
+    """
+    ctx = ctx or RunContext()
+    options = {name: value for name, value in options.items() if value is not None}
+    if report_dir is not None:
+        check_destination(report_dir, overwrite=ctx.overwrite)
+    if task == "semantic":
+        if options:
+            raise ValidationError(f"--{next(iter(options)).replace('_', '-')}: not an option of the semantic task")
+        result: Any = evaluation.evaluate_semantic(_paths(gt)[0], predictions, ctx, ignore_index=ignore_index)
+    elif task in ("bbox", "segm"):
+        paths = _paths(gt)
+        spec = get_format(format) if format else sniff_format(paths[0])
+        dataset = read(paths, spec.name, ctx=ctx, **options)
+        result = evaluation.evaluate_instances(dataset, predictions, ctx, task=task, gt_format=spec.name)  # type: ignore[arg-type]
+    else:
+        raise ValidationError(f"unknown task {task!r}: use bbox, segm or semantic")
+    if report_dir is not None:
+        from fashiondata.evaluate_report import write_report
+
+        write_report(result, report_dir, ctx)
+    return ctx.report

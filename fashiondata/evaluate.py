@@ -1,0 +1,749 @@
+"""Score predictions against a dataset: COCO box/mask AP, and semantic-segmentation mIoU.
+
+**Instance tasks** (``bbox``, ``segm``) are scored by pycocotools' ``COCOeval``, the reference
+implementation of COCO's detection metrics (https://cocodataset.org/#detection-eval,
+https://github.com/cocodataset/cocoapi/blob/master/PythonAPI/pycocotools/cocoeval.py): the ground truth
+(any readable format) is turned into a COCO document in memory by :mod:`fashiondata.formats.coco`, the
+predictions into COCO results, and the 12 standard numbers (AP, AP50, AP75, APs/m/l, AR1/10/100,
+ARs/m/l) and the per-category AP are COCOeval's own. Predictions may be:
+
+* a COCO results JSON (https://cocodataset.org/#format-results): a list of ``{"image_id",
+  "category_id", "bbox": [x, y, w, h] | "segmentation": RLE or polygons, "score"}``. Detectron2's
+  ``COCOEvaluator`` writes ``coco_instances_results.json`` like this (category ids mapped back to the
+  dataset's), and so does the TF Object Detection API's ``coco_tools.ExportDetectionsToCOCO`` (whose
+  image ids may be strings: file names or stems);
+* an Ultralytics prediction folder (``yolo predict save_txt=True save_conf=True``), one text file per
+  image named by its stem, a line per instance: ``cls cx cy w h conf`` (detect) or
+  ``cls x1 y1 … xn yn conf`` (segment), coordinates normalised by the image size, ``cls`` the 0-based
+  index into the GT's category table (the order fashiondata's YOLO writer uses)::
+
+      runs/segment/predict/labels/
+        000001.txt       0 0.512 0.433 0.301 0.62 0.93
+        000002.txt       3 0.1 0.2 0.3 0.2 0.35 0.6 0.88
+
+Prediction images are matched to GT images by id, file name or stem, whichever matches most (the
+summary says which); sizes for normalised predictions come from the GT. LVIS's federated evaluation
+(negative and not-exhaustive categories) is not implemented: an LVIS GT is scored with plain COCO rules
+and the report says so.
+
+**Semantic task**: two folders of index masks (pixel value = class index; grayscale, 16-bit or
+palette PNG) paired by stem. One confusion matrix ``cm[gt, pred]`` is accumulated over the whole set
+from per-mask partials computed on the executor (each mask is read once; memory holds one pair per
+worker plus the matrix). Pixels whose GT is ``ignore_index`` are left out; predicted pixels equal to
+``ignore_index`` count as unpredicted (missed for their GT class, a false positive for none). Per class
+IoU = TP / (TP + FP + FN); mIoU averages it over the classes present in the GT or the prediction; pixel
+accuracy = TP summed / labelled pixels; mean class accuracy averages TP / GT pixels over the classes
+present in the GT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import math
+import os
+from operator import itemgetter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from fashiondata import raster
+from fashiondata.context import RunContext
+from fashiondata.dataset import Dataset
+from fashiondata.errors import MissingDependencyError, ParseError, ValidationError
+from fashiondata.model import Annotation, BBox, CategoryTable, Polygons, Rle
+
+InstanceTask = Literal["bbox", "segm"]
+ImageKey = int | str
+
+#: COCOeval's ``stats`` in order, named as Detectron2 names them.
+STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+MATCH_MODES = ("id", "file name", "stem")
+MASK_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm"})
+#: Class indices at or above this are refused (the confusion matrix is dense).
+MAX_CLASS_INDEX = 4096
+MIOU_CONVENTION = "mIoU averages per-class IoU over the classes present in the GT or the prediction"
+ACCURACY_CONVENTION = "mean class accuracy averages over the classes present in the GT"
+LVIS_NOTE = (
+    "the GT is LVIS: LVIS's federated evaluation (negative and not-exhaustive categories) is out of "
+    "scope; scored with standard COCO rules, so detections of unlabelled categories count as false "
+    "positives and the numbers are not LVIS AP"
+)
+
+
+# ---------------------------------------------------------------- predictions (pure parsing)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """One predicted instance, keyed by the image it names (an id, a file name or a stem).
+
+    ``category`` is a GT category id (COCO results) or a 0-based index into the GT table (YOLO);
+    ``normalized`` coordinates (YOLO) are scaled to pixels once the image is known.
+    """
+
+    image_key: ImageKey
+    category: int
+    score: float
+    bbox: BBox | None = None
+    segmentation: Polygons | Rle | None = None
+    normalized: bool = False
+    path: str = ""
+    location: str = ""
+
+
+def parse_coco_result(obj: Any, path: object, pointer: str) -> Prediction:
+    """One entry of a COCO results list (Detectron2, TF OD API export)."""
+    if not isinstance(obj, dict):
+        raise ParseError(path, "a result must be an object", pointer)
+    image_id = obj.get("image_id")
+    if not isinstance(image_id, (int, str)) or isinstance(image_id, bool) or image_id == "":
+        raise ParseError(path, f"image_id must be an integer or a name, got {image_id!r}", f"{pointer}/image_id")
+    if "score" not in obj:
+        raise ParseError(path, "a result needs a score", pointer)
+    from fashiondata.formats.coco import parse_annotation  # see _coco_document
+
+    annotation = parse_annotation(obj, path, pointer)
+    if annotation.bbox is None and annotation.segmentation is None:
+        raise ParseError(path, "a result needs a bbox or a segmentation", pointer)
+    return Prediction(
+        image_key=image_id,
+        category=annotation.category_id,
+        score=float(annotation.score),  # type: ignore[arg-type]
+        bbox=annotation.bbox,
+        segmentation=annotation.segmentation,
+        path=str(path),
+        location=pointer,
+    )
+
+
+def parse_coco_results(doc: Any, path: object) -> list[Prediction]:
+    """A COCO results document: a list of results (or a COCO file whose ``annotations`` have scores)."""
+    entries, prefix = doc, ""
+    if isinstance(doc, dict) and isinstance(doc.get("annotations"), list):
+        entries, prefix = doc["annotations"], "/annotations"
+    if not isinstance(entries, list):
+        raise ParseError(path, "COCO results must be a list of {image_id, category_id, bbox|segmentation, score}", "/")
+    return [parse_coco_result(obj, path, f"{prefix}/{index}") for index, obj in enumerate(entries)]
+
+
+def parse_yolo_prediction_line(text: str, stem: str, path: object, location: str) -> Prediction:
+    """One Ultralytics prediction line: ``cls cx cy w h conf`` or ``cls x1 y1 … xn yn conf``.
+
+    >>> p = parse_yolo_prediction_line("2 0.5 0.5 0.2 0.4 0.9", "a", "a.txt", "line 1")
+    >>> p.category, p.score, p.bbox
+    (2, 0.9, BBox(x=0.4, y=0.3, w=0.2, h=0.4))
+    """
+    tokens = text.split()
+    try:
+        values = [float(v) for v in tokens[1:]]
+        category = int(tokens[0])
+    except ValueError as error:
+        raise ParseError(path, f"not a number: {error}", location) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ParseError(path, "coordinates and confidence must be finite numbers", location)
+    if len(tokens) in (5,) or (len(tokens) >= 7 and len(tokens) % 2 == 1):
+        raise ParseError(path, "no confidence at the end of the line: predict with save_conf=True", location)
+    if len(tokens) == 6:
+        cx, cy, w, h, score = values
+        if w < 0 or h < 0:
+            raise ParseError(path, "box width and height must not be negative", location)
+        return Prediction(stem, category, score, bbox=BBox(cx - w / 2, cy - h / 2, w, h), normalized=True, path=str(path), location=location)
+    if len(tokens) >= 8:
+        ring, score = values[:-1], values[-1]
+        segmentation = Polygons((ring,))
+        return Prediction(stem, category, score, bbox=segmentation.bbox(), segmentation=segmentation, normalized=True, path=str(path), location=location)
+    raise ParseError(path, f"{len(tokens)} values: expected 'cls cx cy w h conf' or 'cls x1 y1 … conf'", location)
+
+
+def parse_yolo_prediction_file(text: str, stem: str, path: object) -> list[Prediction]:
+    """Every line of one Ultralytics prediction file (blank lines allowed)."""
+    return [
+        parse_yolo_prediction_line(line, stem, path, f"line {number}")
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip()
+    ]
+
+
+def scaled(prediction: Prediction, width: int, height: int) -> Prediction:
+    """A normalised prediction in absolute pixels of a ``width`` × ``height`` image."""
+    if not prediction.normalized:
+        return prediction
+    bbox = prediction.bbox
+    if bbox is not None:
+        bbox = BBox(bbox.x * width, bbox.y * height, bbox.w * width, bbox.h * height)
+    segmentation = prediction.segmentation
+    if isinstance(segmentation, Polygons):
+        segmentation = Polygons(tuple(
+            [v * (width if i % 2 == 0 else height) for i, v in enumerate(ring)] for ring in segmentation.rings
+        ))
+    return dataclasses.replace(prediction, bbox=bbox, segmentation=segmentation, normalized=False)
+
+
+def read_predictions(path: str | os.PathLike[str]) -> tuple[list[Prediction], str]:
+    """Predictions from a COCO results JSON or an Ultralytics ``labels/`` folder; returns the kind too."""
+    location = Path(path)
+    if location.is_dir():
+        return read_yolo_predictions(location), "ultralytics txt"
+    from fashiondata.formats.coco import load_json  # see _coco_document
+
+    return parse_coco_results(load_json(location), location), "coco results"
+
+
+def read_yolo_predictions(folder: Path) -> list[Prediction]:
+    """Every ``*.txt`` under ``folder`` (Ultralytics' ``labels/`` or the run folder holding it)."""
+    files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
+    seen: dict[str, Path] = {}
+    predictions: list[Prediction] = []
+    for file in files:
+        if file.stem in seen:
+            raise ValidationError(f"{file}: stem {file.stem!r} also names {seen[file.stem]}: predictions pair by stem")
+        seen[file.stem] = file
+        predictions.extend(parse_yolo_prediction_file(file.read_text(encoding="utf-8"), file.stem, file))
+    return predictions
+
+
+# ---------------------------------------------------------------- matching predictions to GT images
+
+
+def stem_of(name: str) -> str:
+    """``images/val/000001.jpg`` → ``000001``.
+
+    >>> stem_of("images/val/000001.jpg"), stem_of("a.b.png"), stem_of("c")
+    ('000001', 'a.b', 'c')
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def image_keys(images: Sequence[Mapping[str, Any]], mode: str) -> dict[ImageKey, int | None]:
+    """GT image id by key under a matching mode; a key two images share maps to None (ambiguous)."""
+    keys: dict[ImageKey, int | None] = {}
+    for image in images:
+        if mode == "id":
+            key: ImageKey = image["id"]
+        elif mode == "file name":
+            key = image["file_name"]
+        else:
+            key = stem_of(image["file_name"])
+        keys[key] = None if key in keys else image["id"]
+    return keys
+
+
+def match_images(
+    keys: Iterable[ImageKey], images: Sequence[Mapping[str, Any]], *, modes: Sequence[str] = MATCH_MODES
+) -> tuple[str, dict[ImageKey, int | None]]:
+    """Pick the matching mode that finds the most prediction keys among the GT images.
+
+    Returns the mode and the map key → GT image id (None: the key names no single GT image). Ties go
+    to the earlier mode (id, then file name, then stem).
+    """
+    distinct = set(keys)
+    best: tuple[int, str, dict[ImageKey, int | None]] | None = None
+    for mode in modes:
+        table = image_keys(images, mode)
+        lookup = {key: table.get(_normal_key(key, mode)) for key in distinct}
+        found = sum(1 for v in lookup.values() if v is not None)
+        if best is None or found > best[0]:
+            best = (found, mode, lookup)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _normal_key(key: ImageKey, mode: str) -> ImageKey:
+    if mode == "id":
+        return key if isinstance(key, int) else ""
+    if mode == "stem" and isinstance(key, str):
+        return stem_of(key)
+    return key if isinstance(key, str) else ""
+
+
+# ---------------------------------------------------------------- instance evaluation
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceResult:
+    """COCOeval's numbers for one task, plus what the HTML report draws.
+
+    ``metrics`` and per-category values are fractions in [0, 1] (None where COCOeval has -1: no GT
+    of that kind). ``precision`` is COCOeval's precision[T, R, K] at all areas and 100 detections.
+    """
+
+    task: str
+    matched_by: str
+    metrics: dict[str, float | None]
+    per_category: list[dict[str, Any]]
+    precision: np.ndarray
+    iou_thresholds: np.ndarray
+    recall_thresholds: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "matched_by": self.matched_by,
+            "metrics": self.metrics,
+            "per_category": self.per_category,
+        }
+
+
+def coco_gt_document(dataset: Dataset, ctx: RunContext, *, task: InstanceTask) -> tuple[dict[str, Any], CategoryTable]:
+    """The GT as a COCO dict for COCOeval, categories renumbered 1..K in table order.
+
+    Renumbering lets any GT (YOLO's 0-based classes too) be scored; the returned table is the GT's,
+    with its own ids, in the same order. For ``segm`` every GT mask is turned into compressed RLE here
+    (as COCOeval would), so degenerate polygons cannot crash it.
+    """
+    table = dataset.categories
+    renumbered, id_map = table.renumbered(1)
+    records = [
+        record.replace(annotations=tuple(a.replace(category_id=id_map[a.category_id]) for a in record.annotations))
+        for record in dataset.records
+    ]
+    doc = _coco_document(dataset.replace(categories=renumbered, records=tuple(records)), ctx)
+    if task == "segm":
+        sizes = {image["id"]: (image["height"], image["width"]) for image in doc["images"]}
+        missing = 0
+        for ann in doc["annotations"]:
+            segmentation = ann.get("segmentation")
+            if not segmentation:
+                missing += 1
+                continue
+            height, width = sizes[ann["image_id"]]
+            ann["segmentation"] = raster.to_coco_rle(_model_segmentation(segmentation), height, width)
+        if missing:
+            raise ValidationError(f"--task segm needs masks: {missing} GT instances have only a box (use --task bbox)")
+    return doc, table
+
+
+def _coco_document(dataset: Dataset, ctx: RunContext) -> dict[str, Any]:
+    # formats are imported when used, not when fashiondata.api imports this module: importing the
+    # formats package registers every format, and a format may import the api itself
+    from fashiondata.formats.coco import iter_document_parts
+
+    return dict(iter_document_parts(dataset, ctx))
+
+
+def _model_segmentation(value: Any) -> Polygons | Rle:
+    if isinstance(value, dict):
+        return Rle(size=tuple(value["size"]), counts=value["counts"])  # type: ignore[arg-type]
+    return Polygons(tuple(value))
+
+
+def coco_results(
+    predictions: Iterable[Prediction],
+    doc: Mapping[str, Any],
+    table: CategoryTable,
+    ctx: RunContext,
+    *,
+    task: InstanceTask,
+    by_index: bool,
+    matched: Mapping[ImageKey, int | None],
+) -> list[dict[str, Any]]:
+    """Predictions as COCO results on the GT's images and renumbered categories, in input order.
+
+    A prediction whose image or category is not in the GT is counted as skipped with its reason.
+    """
+    sizes = {image["id"]: (image["width"], image["height"]) for image in doc["images"]}
+    if by_index:
+        category_of = {index: index + 1 for index in range(len(table))}
+    else:
+        category_of = {category.id: index + 1 for index, category in enumerate(table)}
+    results: list[dict[str, Any]] = []
+    for prediction in predictions:
+        image_id = matched.get(prediction.image_key)
+        if image_id is None:
+            ctx.report.skip("prediction names no GT image (or several)", item=str(prediction.image_key))
+            continue
+        category_id = category_of.get(prediction.category)
+        if category_id is None:
+            what = "class index" if by_index else "category id"
+            ctx.report.skip(f"prediction {what} not in the GT categories", item=f"{prediction.image_key}: {prediction.category}")
+            continue
+        width, height = sizes[image_id]
+        prediction = scaled(prediction, width, height)
+        result = _result(prediction, image_id, category_id, width, height, task)
+        if isinstance(result, str):
+            ctx.fail(ParseError(prediction.path, result, prediction.location), f"{prediction.path}: {prediction.location}")
+            continue
+        results.append(result)
+    return results
+
+
+def _result(prediction: Prediction, image_id: int, category_id: int, width: int, height: int, task: InstanceTask) -> dict[str, Any] | str:
+    """One COCO result dict, or why the prediction cannot be scored for this task."""
+    out: dict[str, Any] = {"image_id": image_id, "category_id": category_id, "score": prediction.score}
+    segmentation = prediction.segmentation
+    if task == "bbox":
+        bbox = prediction.bbox or raster.mask_bbox(segmentation, height, width)  # type: ignore[arg-type]
+        out["bbox"] = list(bbox)
+        return out
+    if segmentation is None:
+        return "a box-only prediction cannot be scored for segm"
+    if isinstance(segmentation, Rle) and tuple(segmentation.size) != (height, width):
+        return f"mask size {list(segmentation.size)} is not the GT image's [{height}, {width}]"
+    out["segmentation"] = raster.to_coco_rle(segmentation, height, width)
+    return out
+
+
+def results_coco(gt: COCO, results: list[dict[str, Any]], *, task: InstanceTask) -> COCO:
+    """The results object ``COCO.loadRes`` builds (same ids, areas and boxes), also for no results."""
+    res = COCO()
+    res.dataset = {"images": list(gt.dataset["images"]), "categories": list(gt.dataset["categories"])}
+    for index, result in enumerate(results, 1):
+        result["id"] = index
+        result["iscrowd"] = 0
+        if task == "bbox":
+            x, y, w, h = result["bbox"]
+            result["segmentation"] = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+            result["area"] = w * h
+        else:
+            result["area"] = mask_utils.area(result["segmentation"])
+            result["bbox"] = mask_utils.toBbox(result["segmentation"])
+    res.dataset["annotations"] = results
+    with contextlib.redirect_stdout(io.StringIO()):
+        res.createIndex()
+    return res
+
+
+def run_cocoeval(doc: dict[str, Any], results: list[dict[str, Any]], *, task: InstanceTask) -> COCOeval:
+    """COCOeval evaluated, accumulated and summarised (its printing swallowed)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = doc
+        gt.createIndex()
+        evaluator = COCOeval(gt, results_coco(gt, results, task=task), iouType=task)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return evaluator
+
+
+def instance_result(evaluator: COCOeval, table: CategoryTable, *, task: str, matched_by: str, instances: Mapping[int, int]) -> InstanceResult:
+    """The 12 numbers and per-category AP/AP50/AP75 (Detectron2's per-category convention)."""
+    metrics = {name: _defined(value) for name, value in zip(STAT_NAMES, evaluator.stats)}
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # all areas, maxDets 100
+    thresholds = evaluator.params.iouThrs
+    per_category = []
+    for index, category in enumerate(table):
+        per_iou = precision[:, :, index]
+        per_category.append({
+            "id": category.id,
+            "name": category.name,
+            "instances": instances.get(index + 1, 0),
+            "AP": _mean_defined(per_iou),
+            "AP50": _mean_defined(per_iou[np.isclose(thresholds, 0.5)]),
+            "AP75": _mean_defined(per_iou[np.isclose(thresholds, 0.75)]),
+        })
+    return InstanceResult(task, matched_by, metrics, per_category, precision, thresholds, evaluator.params.recThrs)
+
+
+def _defined(value: float) -> float | None:
+    return None if value < 0 else float(value)
+
+
+def _mean_defined(values: np.ndarray) -> float | None:
+    kept = values[values > -1]
+    return float(np.mean(kept)) if kept.size else None
+
+
+def is_lvis(dataset: Dataset, format_name: str) -> bool:
+    """True for an LVIS GT: read as ``lvis``, or categories carrying LVIS's ``frequency``/``synset``."""
+    return format_name == "lvis" or any(
+        "frequency" in c.attributes and "synset" in c.attributes for c in dataset.categories
+    )
+
+
+def evaluate_instances(
+    dataset: Dataset,
+    predictions_path: str | os.PathLike[str],
+    ctx: RunContext,
+    *,
+    task: InstanceTask = "bbox",
+    gt_format: str = "",
+) -> InstanceResult:
+    """Score predictions against a GT dataset with COCOeval; facts go to ``ctx.report``."""
+    if task not in ("bbox", "segm"):
+        raise ValidationError(f"unknown instance task {task!r}: use bbox or segm")
+    dataset = dataset.materialize()
+    if is_lvis(dataset, gt_format):
+        ctx.report.note(LVIS_NOTE)
+    doc, table = coco_gt_document(dataset, ctx, task=task)
+    predictions, kind = read_predictions(predictions_path)
+    by_index = kind == "ultralytics txt"
+    modes = ("stem",) if by_index else MATCH_MODES
+    matched_by, matched = match_images((p.image_key for p in predictions), doc["images"], modes=modes)
+    results = coco_results(predictions, doc, table, ctx, task=task, by_index=by_index, matched=matched)
+    ctx.report.read["predictions"] += len(predictions)
+    ctx.report.note(f"predictions ({kind}) matched to GT images by {matched_by}")
+    if not results:
+        ctx.report.note("no prediction could be scored: every number is 0")
+    evaluator = run_cocoeval(doc, results, task=task)
+    instances: dict[int, int] = {}
+    for ann in doc["annotations"]:
+        if not ann.get("iscrowd"):
+            instances[ann["category_id"]] = instances.get(ann["category_id"], 0) + 1
+    result = instance_result(evaluator, table, task=task, matched_by=matched_by, instances=instances)
+    ctx.report.data["evaluation"] = {
+        **result.to_dict(),
+        "images": len(doc["images"]),
+        "gt_instances": sum(instances.values()),
+        "predictions_scored": len(results),
+    }
+    return result
+
+
+# ---------------------------------------------------------------- semantic evaluation
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfusionPartial:
+    """A confusion matrix ``matrix[gt, pred]`` of pixel counts, and ``missed[gt]``: GT pixels left
+    unpredicted (prediction = ignore index, or no prediction mask). Partials merge by addition."""
+
+    matrix: np.ndarray
+    missed: np.ndarray
+
+    @classmethod
+    def empty(cls, size: int = 0) -> ConfusionPartial:
+        return cls(np.zeros((size, size), dtype=np.int64), np.zeros(size, dtype=np.int64))
+
+    @property
+    def size(self) -> int:
+        return len(self.missed)
+
+    def resized(self, size: int) -> ConfusionPartial:
+        if size == self.size:
+            return self
+        matrix = np.zeros((size, size), dtype=np.int64)
+        matrix[: self.size, : self.size] = self.matrix
+        missed = np.zeros(size, dtype=np.int64)
+        missed[: self.size] = self.missed
+        return ConfusionPartial(matrix, missed)
+
+    def merge(self, other: ConfusionPartial) -> ConfusionPartial:
+        size = max(self.size, other.size)
+        a, b = self.resized(size), other.resized(size)
+        return ConfusionPartial(a.matrix + b.matrix, a.missed + b.missed)
+
+
+def confusion(gt: np.ndarray, pred: np.ndarray | None, *, ignore_index: int | None) -> ConfusionPartial:
+    """The confusion partial of one GT mask and its prediction (None: nothing predicted).
+
+    >>> part = confusion(np.array([[0, 1], [1, 255]]), np.array([[0, 1], [0, 1]]), ignore_index=255)
+    >>> part.matrix.tolist(), part.missed.tolist()
+    ([[1, 0], [1, 1]], [0, 0])
+    """
+    gt = gt.reshape(-1).astype(np.int64)
+    valid = gt != ignore_index if ignore_index is not None else np.ones(gt.shape, dtype=bool)
+    if pred is None:
+        labels = gt[valid]
+        size = int(labels.max()) + 1 if labels.size else 0
+        return ConfusionPartial(np.zeros((size, size), dtype=np.int64), np.bincount(labels, minlength=size).astype(np.int64))
+    pred = pred.reshape(-1).astype(np.int64)
+    unpredicted = valid & (pred == ignore_index) if ignore_index is not None else np.zeros(gt.shape, dtype=bool)
+    scored = valid & ~unpredicted
+    gt_scored, pred_scored = gt[scored], pred[scored]
+    size = 1 + max(
+        int(gt[valid].max()) if valid.any() else -1,
+        int(pred_scored.max()) if pred_scored.size else -1,
+    )
+    if size == 0:
+        return ConfusionPartial.empty()
+    counts = np.bincount(gt_scored * size + pred_scored, minlength=size * size).reshape(size, size)
+    missed = np.bincount(gt[unpredicted], minlength=size)
+    return ConfusionPartial(counts.astype(np.int64), missed.astype(np.int64))
+
+
+@dataclasses.dataclass(frozen=True)
+class SemanticResult:
+    """Per-class and mean numbers from the merged confusion matrix (None where undefined)."""
+
+    matched_by: str
+    pairs: int
+    ignore_index: int | None
+    matrix: np.ndarray
+    missed: np.ndarray
+    iou: list[float | None]
+    accuracy: list[float | None]
+    miou: float | None
+    pixel_accuracy: float | None
+    mean_class_accuracy: float | None
+    names: tuple[str, ...] = ()
+
+    def class_name(self, index: int) -> str:
+        return self.names[index] if index < len(self.names) else str(index)
+
+    def to_dict(self) -> dict[str, Any]:
+        gt_pixels = self.matrix.sum(axis=1) + self.missed
+        pred_pixels = self.matrix.sum(axis=0)
+        return {
+            "task": "semantic",
+            "matched_by": self.matched_by,
+            "masks": self.pairs,
+            "ignore_index": self.ignore_index,
+            "convention": f"{MIOU_CONVENTION}; {ACCURACY_CONVENTION}",
+            "metrics": {
+                "mIoU": self.miou,
+                "pixel_accuracy": self.pixel_accuracy,
+                "mean_class_accuracy": self.mean_class_accuracy,
+            },
+            "per_class": [
+                {
+                    "index": index,
+                    "name": self.class_name(index),
+                    "IoU": self.iou[index],
+                    "accuracy": self.accuracy[index],
+                    "gt_pixels": int(gt_pixels[index]),
+                    "pred_pixels": int(pred_pixels[index]),
+                }
+                for index in range(len(self.iou))
+                if gt_pixels[index] or pred_pixels[index]
+            ],
+            "confusion_matrix": self.matrix.tolist(),
+            "unpredicted_pixels": self.missed.tolist(),
+        }
+
+
+def semantic_scores(partial: ConfusionPartial, *, matched_by: str = "stem", pairs: int = 0, ignore_index: int | None = None, names: Sequence[str] = ()) -> SemanticResult:
+    """IoU, accuracy and their means from a merged confusion partial."""
+    matrix, missed = partial.matrix, partial.missed
+    true_positive = np.diag(matrix).astype(np.float64)
+    gt_pixels = matrix.sum(axis=1) + missed
+    pred_pixels = matrix.sum(axis=0)
+    union = gt_pixels + pred_pixels - true_positive
+    iou = [float(tp / u) if u else None for tp, u in zip(true_positive, union)]
+    accuracy = [float(tp / g) if g else None for tp, g in zip(true_positive, gt_pixels)]
+    present_iou = [v for v in iou if v is not None]
+    present_accuracy = [v for v in accuracy if v is not None]
+    labelled = int(gt_pixels.sum())
+    return SemanticResult(
+        matched_by=matched_by,
+        pairs=pairs,
+        ignore_index=ignore_index,
+        matrix=matrix,
+        missed=missed,
+        iou=iou,
+        accuracy=accuracy,
+        miou=float(np.mean(present_iou)) if present_iou else None,
+        pixel_accuracy=float(true_positive.sum() / labelled) if labelled else None,
+        mean_class_accuracy=float(np.mean(present_accuracy)) if present_accuracy else None,
+        names=tuple(names),
+    )
+
+
+def read_index_mask(path: str | os.PathLike[str]) -> np.ndarray:
+    """An H×W array of class indices: grayscale (8/16-bit) or palette PNG (the palette's indices).
+
+    OpenCV expands a palette PNG to colours, so those are read with Pillow.
+    """
+    with open(path, "rb") as f:
+        head = f.read(26)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 and head[25] == 3:
+        try:
+            from PIL import Image
+        except ImportError as error:
+            raise MissingDependencyError("Pillow", "report") from error
+        with Image.open(path) as image:
+            return np.asarray(image)
+    import cv2
+
+    image = cv2.imread(os.fspath(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ParseError(path, "not a readable mask image")
+    if image.ndim == 3:
+        if image.shape[2] >= 3 and np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 0], image[..., 2]):
+            return image[..., 0]
+        raise ParseError(path, "a colour mask: evaluate needs index masks (pixel value = class index)")
+    return image
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskPairConfusion:
+    """The executor step: read one (GT, prediction) mask pair once, return its confusion partial."""
+
+    ignore_index: int | None
+
+    def __call__(self, pair: tuple[str, str | None]) -> ConfusionPartial:
+        gt_path, pred_path = pair
+        gt = read_index_mask(gt_path)
+        pred = read_index_mask(pred_path) if pred_path is not None else None
+        if pred is not None and pred.shape != gt.shape:
+            raise ParseError(pred_path, f"prediction is {pred.shape[1]}x{pred.shape[0]}, its GT mask {gt.shape[1]}x{gt.shape[0]}")
+        for path, mask in ((gt_path, gt), (pred_path, pred)):
+            if mask is not None and largest_class(mask, self.ignore_index) >= MAX_CLASS_INDEX:
+                raise ParseError(path, f"class index {largest_class(mask, self.ignore_index)} is over the limit of {MAX_CLASS_INDEX - 1}")
+        return confusion(gt, pred, ignore_index=self.ignore_index)
+
+
+def largest_class(mask: np.ndarray, ignore_index: int | None) -> int:
+    """The largest class index in a mask, the ignore index left out (-1 for none)."""
+    values = mask[mask != ignore_index] if ignore_index is not None else mask
+    return int(values.max()) if values.size else -1
+
+
+def mask_files(folder: str | os.PathLike[str]) -> dict[str, str]:
+    """Mask files under ``folder`` by pairing key: the stem, without a ``_segm`` suffix
+    (DeepFashion-MultiModal names its masks ``X_segm.png``)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ValidationError(f"{root}: the semantic task needs a folder of index masks")
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in MASK_SUFFIXES or not path.is_file():
+            continue
+        key = path.stem.removesuffix("_segm")
+        if key in found:
+            raise ValidationError(f"{path}: pairs by stem {key!r} like {found[key]}: one mask per stem")
+        found[key] = str(path)
+    return found
+
+
+def read_class_names(folder: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Class names from a ``classes.txt`` beside the GT masks (line *i* names class *i*), if any."""
+    path = Path(folder) / "classes.txt"
+    if not path.is_file():
+        return ()
+    return tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+
+
+def evaluate_semantic(
+    gt_folder: str | os.PathLike[str],
+    pred_folder: str | os.PathLike[str],
+    ctx: RunContext,
+    *,
+    ignore_index: int | None = 255,
+) -> SemanticResult:
+    """Score predicted index masks against GT index masks; facts go to ``ctx.report``."""
+    gt_masks, pred_masks = mask_files(gt_folder), mask_files(pred_folder)
+    if not gt_masks:
+        raise ValidationError(f"{gt_folder}: no mask images ({', '.join(sorted(MASK_SUFFIXES))})")
+    unpaired = sorted(set(gt_masks) - set(pred_masks))
+    extra = sorted(set(pred_masks) - set(gt_masks))
+    for key in extra:
+        ctx.report.skip("prediction mask has no GT mask", item=pred_masks[key])
+    if unpaired:
+        ctx.report.note(f"{len(unpaired)} GT masks have no prediction: their pixels count as unpredicted (missed)")
+    pairs = [(gt_masks[key], pred_masks.get(key)) for key in sorted(gt_masks)]
+    total = ConfusionPartial.empty()
+    scored = 0
+    for partial in ctx.map_items(MaskPairConfusion(ignore_index), pairs, desc="evaluate masks", name_of=itemgetter(0)):
+        total = total.merge(partial)
+        scored += 1
+    ctx.report.read["masks"] += scored
+    ctx.report.note(f"GT and prediction masks matched by stem; {MIOU_CONVENTION}; {ACCURACY_CONVENTION}")
+    result = semantic_scores(total, pairs=scored, ignore_index=ignore_index, names=read_class_names(gt_folder))
+    ctx.report.data["evaluation"] = {**result.to_dict(), "unpaired_gt_masks": len(unpaired)}
+    return result
+
+
+def iter_present_classes(result: SemanticResult) -> Iterator[int]:
+    """The class indices present in the GT or the prediction."""
+    gt_pixels = result.matrix.sum(axis=1) + result.missed
+    pred_pixels = result.matrix.sum(axis=0)
+    return (i for i in range(len(result.iou)) if gt_pixels[i] or pred_pixels[i])
