@@ -10,7 +10,7 @@ import click
 
 import fashiondata
 from fashiondata.errors import FashionDataError
-from fashiondata_cli.commands import convert, fix, formats, info, validate
+from fashiondata_cli.commands import convert, evaluate, fix, formats, info, validate
 from fashiondata_cli.commands import balance, dedupe, merge, prune, split
 from fashiondata_cli.commands import filter as filter_command
 
@@ -42,7 +42,7 @@ def cli() -> None:
     """Convert, filter, check and describe clothing and fashion segmentation datasets."""
 
 
-for module in (convert, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split):
+for module in (convert, evaluate, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split):
     cli.add_command(module.command)
 
 
