@@ -608,6 +608,10 @@ def dedupe(
     groups: dict[str, list[int]] = {}
     for position, digest in digest_of(records):
         groups.setdefault(digest, []).append(position)
+    hashed = {p for positions in groups.values() for p in positions}
+    unread = sum(len(r.annotations) for i, r in enumerate(records) if i not in hashed)
+    if unread:
+        report.skip("annotation of an image that could not be read", count=unread)
     kept: list[ImageRecord] = []
     listed: list[dict[str, Any]] = []
     merged = duplicates = 0
