@@ -313,7 +313,7 @@ def split(
     pattern = SPLIT_FILE_NAMES.get(writer.name, "{split}") if writer.output == "file" else "{split}"
     with staged_dir(out_dir, overwrite=ctx.overwrite) as stage:
         for name in split_names:
-            part = dataset.replace(records=tuple(r for r in dataset.records if r.split == name))
+            part = dataset.replace(records=tuple(r.replace(split=None) for r in dataset.records if r.split == name))
             write(part, stage / pattern.format(split=name), writer.name, ctx=ctx, **write_options)
         if writer.name == "csv":
             summary = filters.format_split_summary_csv(ctx.report.data["split"], split_names)

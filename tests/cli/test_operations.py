@@ -1,0 +1,220 @@
+"""The operation verbs end to end through the CLI, on generated COCO, CSV and VOC datasets (and YOLO
+when registered): inputs byte-identical after every verb, reruns byte-identical, per-format split
+layouts, errors as one line with exit 2."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+import orjson
+import pytest
+
+from fashiondata import api
+from fashiondata.dataset import Dataset
+from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord
+from fashiondata.registry import all_formats
+
+NAMES = ("top", "pants", "skirt")
+FORMATS = ["coco", "csv", "voc"] + (["yolo"] if any(s.name == "yolo" for s in all_formats()) else [])
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file and link under ``root`` (relative path → hash of its bytes or link target)."""
+    digest = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            data = ("link:" + os.readlink(path)).encode() if path.is_symlink() else path.read_bytes()
+            digest[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
+    return digest
+
+
+def png(width: int, height: int, value: int) -> bytes:
+    ok, data = cv2.imencode(".png", np.full((height, width, 3), value, np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+def generated_dataset(images: Path, count: int = 40, seed: int = 11) -> Dataset:
+    """Images 0..count-1 (PNG files of their true size; every 7th a copy of its predecessor) with 0–2
+    boxes of one category each, a quarter of them negatives."""
+    rng = random.Random(seed)
+    images.mkdir(parents=True, exist_ok=True)
+    records, value = [], 0
+    for index in range(count):
+        width, height = 32 + index % 5, 24 + index % 3
+        if index % 7 == 6:
+            width, height = records[-1].width, records[-1].height
+        else:
+            value += 3
+        name = f"img_{rng.randrange(10**6):06d}_{index:02d}.png"
+        (images / name).write_bytes(png(width, height, value))
+        category_id = 1 + index % 3 if index % 4 else None
+        annotations = () if category_id is None else tuple(
+            Annotation(category_id, BBox(2.0 + k, 3.0, 10.0, 8.0)) for k in range(1 + index % 2)
+        )
+        records.append(ImageRecord(name, width, height, annotations, id=index + 1, attributes={"pair_id": index // 2}))
+    return Dataset(CategoryTable.from_names(NAMES), tuple(records))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """in/ holds the same generated dataset in every format (images in in/images); out/ is empty."""
+    dataset = generated_dataset(tmp_path / "in" / "images")
+    api.write(dataset, tmp_path / "in" / "ds.json", "coco")
+    api.write(dataset, tmp_path / "in" / "ds.csv", "csv")
+    api.write(dataset, tmp_path / "in" / "voc", "voc")
+    if "yolo" in FORMATS:
+        api.write(dataset, tmp_path / "in" / "yolo", "yolo", images=str(tmp_path / "in" / "images"), link_mode="copy")
+    (tmp_path / "out").mkdir()
+    return tmp_path
+
+
+SOURCES = {"coco": "in/ds.json", "csv": "in/ds.csv", "voc": "in/voc", "yolo": "in/yolo"}
+IMAGES = {"coco": "in/images", "csv": "in/images", "voc": "in/images", "yolo": "in/yolo/images"}
+VERBS = {
+    "filter": ["filter", "{src}", "out/x{ext}", "--categories", "pants,skirt", "--rename", "bottom", "--drop-empty"],
+    "balance": ["balance", "{src}", "out/x{ext}", "--ratio", "0.5", "--seed", "3"],
+    "split": ["split", "{src}", "out/x", "--ratios", "0.8,0.1,0.1", "--stratify"],
+    "split-groups": ["split", "{src}", "out/x", "--ratios", "4,1", "--names", "train,test", "--group-by", "pair_id"],
+    "merge": ["merge", "{src}", "{src}", "-o", "out/x{ext}"],
+    "dedupe": ["dedupe", "{src}", "out/x{ext}", "--images", "{images}", "--merge-annotations"],
+}
+EXTENSIONS = {"coco": ".json", "csv": ".csv", "voc": "", "yolo": ""}
+
+
+def arguments(verb: str, fmt: str, root: Path, output: str = "out/x") -> list[str]:
+    values = {"src": str(root / SOURCES[fmt]), "images": str(root / IMAGES[fmt]), "ext": EXTENSIONS[fmt]}
+    args = [a.format(**values) for a in VERBS[verb]]
+    return [str(root / a.replace("out/x", output)) if a.startswith("out/x") else a for a in args]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("verb", sorted(VERBS))
+def test_every_verb_leaves_its_input_tree_byte_identical_and_reruns_identically(run_cli, workspace, fmt, verb):
+    before = tree_digest(workspace / "in")
+    first = run_cli(*arguments(verb, fmt, workspace, "out/first"), "--quiet")
+    assert first.exit_code == 0, first.output
+    assert tree_digest(workspace / "in") == before
+    second = run_cli(*arguments(verb, fmt, workspace, "out/second"), "--quiet")
+    assert second.exit_code == 0, second.output
+    assert tree_digest(workspace / "in") == before
+    outputs = sorted(p for p in (workspace / "out").iterdir())
+    assert len(outputs) == 2
+    if outputs[0].is_dir():
+        assert tree_digest(outputs[0]) == tree_digest(outputs[1]) != {}
+    else:
+        assert outputs[0].read_bytes() == outputs[1].read_bytes()
+
+
+def test_prune_dry_run_leaves_the_tree_and_apply_moves(run_cli, workspace):
+    images, labels = workspace / "in" / "images", workspace / "in" / "labels"
+    labels.mkdir()
+    names = sorted(p.name for p in images.iterdir())
+    for name in names[2:]:
+        (labels / name.replace(".png", ".txt")).write_text("0 0.5 0.5 0.2 0.2\n")
+    (labels / "stray.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    before = tree_digest(workspace / "in")
+    dry = run_cli("prune", images, labels)
+    assert dry.exit_code == 0
+    assert tree_digest(workspace / "in") == before
+    assert dry.stdout.splitlines() == [
+        "# images without a label: 2",
+        *(f"{images}/{n}" for n in names[:2]),
+        "# labels without an image: 1",
+        f"{labels}/stray.txt",
+    ]
+    moved = run_cli("prune", images, labels, "--apply", "--move-to", workspace / "out" / "q", "--json")
+    assert moved.exit_code == 0
+    assert orjson.loads(moved.stdout)["prune"]["changed"] == 3
+    assert sorted(tree_digest(workspace / "out" / "q")) == [*(f"images/{n}" for n in names[:2]), "labels/stray.txt"]
+    assert len(tree_digest(workspace / "in")) == len(before) - 3
+
+
+def test_balance_report_counts_available_and_kept_negatives(run_cli, workspace):
+    result = run_cli("balance", workspace / "in/ds.json", workspace / "out/b.json", "--ratio", "0.2", "--json")
+    facts = orjson.loads(result.stdout)["balance"]
+    assert (facts["positives"], facts["negatives_available"], facts["negatives_kept"]) == (30, 10, 6)
+    doc = orjson.loads((workspace / "out/b.json").read_bytes())
+    assert len(doc["images"]) == 36
+
+
+def test_split_coco_writes_one_file_per_split_with_exact_counts(run_cli, workspace):
+    result = run_cli("split", workspace / "in/ds.json", workspace / "out/s", "--quiet")
+    assert result.exit_code == 0
+    counts = {p.name: len(orjson.loads(p.read_bytes())["images"]) for p in (workspace / "out/s").iterdir()}
+    assert counts == {"train.json": 32, "val.json": 4, "test.json": 4}
+
+
+def test_split_csv_writes_labels_per_split_and_a_summary_keeping_absent_classes(run_cli, workspace):
+    # only one image of "top": one side of a 4:1 split has no "top" at all
+    dataset = generated_dataset(workspace / "one" / "images", count=8)
+    records = [r.replace(annotations=tuple(a._replace(category_id=2) for a in r.annotations)) for r in dataset.records]
+    records[1] = records[1].replace(annotations=(Annotation(1, BBox(1.0, 1.0, 4.0, 4.0)),))
+    api.write(dataset.replace(records=tuple(records)), workspace / "one" / "labels.csv", "csv")
+    result = run_cli("split", workspace / "one/labels.csv", workspace / "out/s", "--ratios", "4,1", "--names", "train,test")
+    assert result.exit_code == 0, result.output
+    out = workspace / "out/s"
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv", "test_labels.csv", "train_labels.csv"]
+    rows = [line.split(",") for line in (out / "summary.csv").read_text().splitlines()]
+    assert rows[0] == ["class", "counts_train", "counts_test", "total"]
+    by_class = {row[0]: [int(v) for v in row[1:]] for row in rows[1:]}
+    assert set(by_class) == {"pants", "top"}
+    assert 0 in by_class["top"][:2] and by_class["top"][2] == 1
+    for name, column in (("train", 0), ("test", 1)):
+        lines = (out / f"{name}_labels.csv").read_text().splitlines()[1:]
+        per_class = Counter(line.split(",")[3] for line in lines)
+        assert [per_class[c] for c in ("pants", "top")] == [by_class["pants"][column], by_class["top"][column]]
+
+
+def test_split_voc_writes_a_folder_per_split(run_cli, workspace):
+    result = run_cli("split", workspace / "in/voc", workspace / "out/s", "--ratios", "3,1", "--names", "train,val")
+    assert result.exit_code == 0, result.output
+    files = tree_digest(workspace / "out/s")
+    assert Counter(p.split("/")[0] for p in files) == {"train": 30, "val": 10}
+    assert all(p.count("/") == 1 and p.endswith(".xml") for p in files)
+
+
+def test_merge_keeps_every_image_and_annotation_of_both_sources(run_cli, workspace):
+    result = run_cli("merge", workspace / "in/ds.json", workspace / "in/ds.json", "-o", workspace / "out/m.json", "--json")
+    assert result.exit_code == 0
+    doc = orjson.loads((workspace / "out/m.json").read_bytes())
+    source = orjson.loads((workspace / "in/ds.json").read_bytes())
+    assert len(doc["images"]) == 2 * len(source["images"])
+    assert len(doc["annotations"]) == 2 * len(source["annotations"])
+    assert len({i["file_name"] for i in doc["images"]}) == len(doc["images"])
+    assert {(i["source_file_name"], i["source_id"]) for i in doc["images"]} == {
+        (i["file_name"], i["id"]) for i in source["images"]
+    }
+
+
+def test_dedupe_drops_the_copies(run_cli, workspace):
+    result = run_cli("dedupe", workspace / "in/ds.json", workspace / "out/d.json", "--images", workspace / "in/images", "--json")
+    assert result.exit_code == 0
+    facts = orjson.loads(result.stdout)["dedupe"]
+    assert (facts["images"], facts["duplicates"], facts["unique"]) == (40, 5, 35)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["split", "in/ds.json", "out/s", "--ratios", "0,0"], "ratios"),
+        (["filter", "in/ds.json", "in/ds.json", "--overwrite"], "would hold or replace the source"),
+        (["filter", "in/voc", "in/voc/sub", "--categories", "top"], "would hold or replace the source"),
+        (["filter", "in/ds.json", "out/f.json", "--categories", "hat"], "unknown category 'hat'"),
+        (["balance", "in/ds.json", "out/b.json", "--link-mode", "copy"], "--link-mode: not an option"),
+        (["merge", "in/ds.json", "-o", "out/m.json", "--category-map", "in/ds.csv"], "category map"),
+    ],
+)
+def test_bad_requests_fail_in_one_line_and_write_nothing(run_cli, workspace, args, message):
+    before = tree_digest(workspace)
+    result = run_cli(*[str(workspace / a) if a.startswith(("in/", "out/")) else a for a in args], "--quiet")
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert tree_digest(workspace) == before
