@@ -93,8 +93,12 @@ def make_context(
     **_ignored: Any,
 ) -> RunContext:
     """A RunContext from the shared options."""
+    pool = make_executor(executor, workers=workers)
+    click_ctx = click.get_current_context(silent=True)
+    if click_ctx is not None:
+        click_ctx.call_on_close(pool.close)  # stop worker processes / the Dask cluster when the verb ends
     return RunContext(
-        executor=make_executor(executor, workers=workers),
+        executor=pool,
         progress=TqdmProgress(quiet),
         on_error=on_error,  # type: ignore[arg-type]
         overwrite=overwrite,

@@ -96,27 +96,29 @@ class ProcessExecutor:
 def make_executor(spec: str | None = None, *, workers: int | None = None) -> Executor:
     """Build an executor from ``--executor`` and ``-j/--workers``.
 
-    ``workers`` alone means ``process:N`` (1 means serial); giving both with different meanings is a
-    ValidationError.
+    ``workers`` alone means ``process:N`` (1 means serial); with ``dask`` it sizes the LocalCluster;
+    giving both with different meanings is a ValidationError.
 
     >>> make_executor("serial").workers
     1
     >>> make_executor(workers=3).workers
     3
     """
-    if spec and workers is not None and _parse_spec(spec) != _parse_spec(_from_workers(workers)):
-        raise ValidationError(f"--executor {spec} and -j {workers} disagree: give one of them")
     kind, arg = _parse_spec(spec or _from_workers(workers))
-    if kind == "serial":
-        return SerialExecutor()
-    if kind == "process":
-        return ProcessExecutor(int(arg) if arg else None)
     if kind == "dask":
         try:
             from fashiondata.dask_executor import DaskExecutor
         except ImportError as error:  # distributed missing
             raise MissingDependencyError("dask.distributed", "dask") from error
-        return DaskExecutor(arg or None)
+        if arg and workers is not None:
+            raise ValidationError("-j sizes a local Dask cluster: it does not apply to dask://HOST:PORT")
+        return DaskExecutor(arg or None, workers=workers)  # -j N sizes the LocalCluster
+    if spec and workers is not None and (kind, arg) != _parse_spec(_from_workers(workers)):
+        raise ValidationError(f"--executor {spec} and -j {workers} disagree: give one of them")
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "process":
+        return ProcessExecutor(int(arg) if arg else None)
     raise ValidationError(f"unknown executor {spec!r}: use serial, process[:N], dask or dask://HOST:PORT")
 
 

@@ -1,0 +1,60 @@
+"""The Dask executor (a LocalCluster here): same results, same order, same bytes as serial runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import fashiondata
+from fashiondata.context import RunContext
+from fashiondata.dask_executor import DaskExecutor
+from fashiondata.errors import ValidationError
+from fashiondata.executor import SerialExecutor, make_executor
+from fashiondata.io import safe_relative_path
+
+
+@pytest.fixture(scope="module")
+def dask_executor():
+    executor = DaskExecutor(workers=2)
+    yield executor
+    executor.close()
+
+
+def test_results_come_back_in_input_order(dask_executor: DaskExecutor) -> None:
+    items = list(range(-50, 50))
+    assert list(dask_executor.map(abs, items, chunksize=3)) == [abs(i) for i in items]
+    assert dask_executor.workers == 2
+
+
+def test_failures_follow_the_error_policy(dask_executor: DaskExecutor) -> None:
+    ctx = RunContext(executor=dask_executor, on_error="skip")
+    names = ["a.jpg", "../x.jpg", "b/./c.jpg"]
+    assert list(ctx.map_items(safe_relative_path, names, desc="names")) == ["a.jpg", "b/c.jpg"]
+    assert ctx.report.skipped_items == [("../x.jpg", "file name '../x.jpg' leaves its folder: refused")]
+
+
+def test_voc_to_csv_is_byte_identical_to_a_serial_run(dask_executor: DaskExecutor, corpus: Path, tmp_path: Path) -> None:
+    source = corpus / "weizh888_productimageseg" / "annotations" / "annotations-1"
+    outputs = []
+    for name, executor in (("serial", SerialExecutor()), ("dask", dask_executor)):
+        out = tmp_path / f"{name}.csv"
+        fashiondata.convert(source, out, src_format="voc", dst_format="csv", ctx=RunContext(executor=executor))
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100
+
+
+@pytest.mark.parametrize(
+    "spec, workers, expectation",
+    [("dask", 3, 3), ("dask", None, None)],
+)
+def test_make_executor_builds_a_lazy_dask_executor(spec: str, workers: int | None, expectation: int | None) -> None:
+    executor = make_executor(spec, workers=workers)
+    assert isinstance(executor, DaskExecutor) and executor.address is None
+    if expectation is not None:
+        assert executor.workers == expectation  # no cluster is started until work arrives
+
+
+def test_workers_do_not_apply_to_a_remote_scheduler() -> None:
+    with pytest.raises(ValidationError):
+        make_executor("dask://127.0.0.1:8786", workers=2)
