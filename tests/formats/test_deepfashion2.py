@@ -347,3 +347,13 @@ def test_cli_deepfashion2_alias_and_area_flag(run_cli, corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert [a["area"] for a in json.loads(out.read_text())["annotations"]] == [466 * 593, 217 * 200]
     shutil.rmtree(tmp_path / "df2")
+
+
+def test_documented_command_on_the_fixture(run_cli, fixtures, tmp_path):
+    out = tmp_path / "df2_coco.json"
+    result = run_cli("convert", "df2coco", fixtures / "df2/train", out, "--max-occlusion", "2", "--quiet")
+    assert result.exit_code == 0, result.output
+    api = COCO(str(out))
+    assert sorted(api.getImgIds()) == [1, 2, 3]
+    assert sorted(api.loadAnns(api.getAnnIds()), key=lambda a: a["id"])[0]["category_id"] == 1
+    assert len(api.getAnnIds()) == 4  # the long sleeve dress of 000003 is heavily occluded

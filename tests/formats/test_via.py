@@ -435,3 +435,46 @@ def test_cli_label_attribute_flag(run_cli, corpus, tmp_path):
     result = run_cli("convert", "via2coco", corpus / SAMPLE5, out, "--label-attribute", "size", "--quiet")
     assert result.exit_code == 0, result.output
     assert [c["name"] for c in json.loads(out.read_text())["categories"]] == ["1", "2", "3", "4", "5"]
+
+
+# ---------------------------------------------------------------- bundled fixtures
+
+
+@pytest.mark.parametrize("name", ["via_project.json", "via_export.json", "via3_project.json"])
+def test_the_shop_fixture_reads_alike_in_vgg2_project_export_and_via3(fixtures, name):
+    dataset, report = read(fixtures / "via/shop" / name, label_attribute="garment")
+    assert [c.name for c in dataset.categories] == ["top", "trousers", "skirt", "dress"]
+    records = by_name(dataset)
+    assert [(r.width, r.height) for r in records.values()] == [(160, 120), (120, 160)]
+    assert records["look2.jpg"].attributes["people"] == ["adult", "child"]
+    summary = [
+        (dataset.categories.get(a.category_id).name, a.bbox)
+        for record in records.values()
+        for a in record.annotations
+    ]
+    assert [name for name, _ in summary] == ["top", "trousers", "skirt", "dress"]
+    assert summary[1][1] == BBox(50, 72, 60, 40)
+    assert summary[3][1] == BBox(40.0, 15.0, 40.0, 40.0)  # the circle's 64-gon touches its extremes
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("missing_image.json", {"label_attribute": "garment"}, "missing.jpg"),
+        ("traversal.json", {}, "leaves its folder"),
+        ("sherlock_attributes.json", {}, "not a VIA export"),
+    ],
+)
+def test_broken_fixtures(fixtures, name, options, message):
+    with pytest.raises(ParseError, match=message):
+        via.read([str(fixtures / "via/broken" / name)], RunContext(), images=str(fixtures / "via/shop"), **options)
+
+
+def test_documented_command_on_the_fixture(run_cli, fixtures, tmp_path):
+    out = tmp_path / "shop_coco.json"
+    result = run_cli("convert", "via2coco", fixtures / "via/shop/via_project.json", out, "--label-attribute", "garment", "--quiet")
+    assert result.exit_code == 0, result.output
+    api = COCO(str(out))
+    assert len(api.getAnnIds()) == 4
+    assert [api.imgs[i]["people"] for i in sorted(api.imgs)] == [["adult"], ["adult", "child"]]
+    assert [a["occluded"] for a in api.loadAnns(sorted(api.getAnnIds()))] == ["not occluded", "occluded", "not occluded", "not occluded"]
