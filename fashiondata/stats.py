@@ -1,0 +1,541 @@
+"""Dataset statistics as map-reduce: a per-chunk :class:`Tally`, merged associatively, in one pass.
+
+Every number is defined here once (``docs/stats.md`` shows them on a fixture):
+
+* **instances per image**: annotations of an image (crowd ones included); mean and histogram
+  ``{count: images}``; an image with none is an *empty image*.
+* **vertices per polygon**: for every ring (part) of every polygon segmentation, its true vertex
+  count: coordinate pairs, minus one when the ring repeats its first point at the end.
+* **megapixels**: ``width × height / 1e6`` of each image; the mean, and a histogram in bins of
+  :data:`MEGAPIXEL_BIN`.
+* **mask area**: the annotation's ``area`` when it has a segmentation and the source gave one (COCO's
+  ``area`` is the mask area), else the polygon's shoelace area, else the RLE's pixel count (counted
+  from the runs: no pixels are decoded). Annotations without a segmentation have no mask area.
+  **mask area ratio** = mask area / (width × height); per category its mean, overall a histogram of
+  :data:`AREA_RATIO_BINS` equal bins over [0, 1] (a ratio above 1, from a part poking outside the
+  image, falls in the last bin).
+* **COCO area classes**: ``small`` area < 32², ``medium`` 32² ≤ area < 96², ``large`` ≥ 96², as in
+  pycocotools' COCOeval ``areaRng``; the area is the annotation's ``area``, else its mask area, else its
+  box area (what a COCO writer would store); annotations with none of the three are not classed.
+* **per category**: instances, images holding at least one, share of all instances, mean mask area
+  ratio (null when none of its instances has a mask).
+* **attribute distributions**: for every image attribute (VIA file attributes such as ``people``,
+  COCO's ``license``) and annotation attribute (DeepFashion2 ``occlusion``, ``scale``, ``zoom_in``,
+  ``viewpoint``…) with scalar values, ``{value: count}``; a dict value is counted per key as
+  ``name.key``. An attribute with lists as values, or more than :data:`ATTRIBUTE_VALUE_LIMIT`
+  distinct values (ids, URLs, dates), is listed under ``not_counted`` with the reason.
+* **persons**: ``0``/``1``/``many`` per image, from the annotations when the dataset has a ``person``
+  category, else from detected faces (``detect=True``).
+* with ``detect=True``: images per colour kind (``color``, ``monochrome``, ``grayscale``, ``bw``, see
+  :mod:`fashiondata.detectors.color`), the grayscale share (grayscale + bw), selfies.
+
+Floats in the output are rounded to 6 decimals, so the numbers do not depend on the order partial
+tallies were merged in. A COCO file is summarised straight from its parsed JSON (one pass over the
+dicts, no model objects: the file is the cost, see ``docs/performance.md``); it falls back to the
+reader, and its exact error, on anything unexpected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from fashiondata.model import CategoryTable, ImageRecord, Polygons, Rle, normalize_name
+
+SMALL_AREA = 32**2
+LARGE_AREA = 96**2
+AREA_RATIO_BINS = 20
+MEGAPIXEL_BIN = 0.25
+ATTRIBUTE_VALUE_LIMIT = 50
+PERSON_NAMES = frozenset({"person", "people", "human"})
+CHUNK = 512
+_DIGITS = 6
+
+
+@dataclasses.dataclass
+class CategoryTally:
+    """Counts of one category; merged by addition."""
+
+    instances: int = 0
+    images: int = 0
+    masks: int = 0
+    mask_area_ratio_sum: float = 0.0
+
+    def merge(self, other: CategoryTally) -> None:
+        self.instances += other.instances
+        self.images += other.images
+        self.masks += other.masks
+        self.mask_area_ratio_sum += other.mask_area_ratio_sum
+
+
+@dataclasses.dataclass
+class Tally:
+    """The partial statistics of some images: every field merges associatively (see :meth:`merge`)."""
+
+    images: int = 0
+    annotations: int = 0
+    crowd: int = 0
+    pixels: int = 0
+    width_min: int | None = None
+    width_max: int | None = None
+    height_min: int | None = None
+    height_max: int | None = None
+    instances_per_image: Counter[int] = dataclasses.field(default_factory=Counter)
+    vertices_per_polygon: Counter[int] = dataclasses.field(default_factory=Counter)
+    megapixel_bins: Counter[int] = dataclasses.field(default_factory=Counter)
+    area_ratio_bins: Counter[int] = dataclasses.field(default_factory=Counter)
+    area_classes: Counter[str] = dataclasses.field(default_factory=Counter)
+    categories: dict[int, CategoryTally] = dataclasses.field(default_factory=dict)
+    image_attributes: dict[str, Counter[str] | None] = dataclasses.field(default_factory=dict)
+    annotation_attributes: dict[str, Counter[str] | None] = dataclasses.field(default_factory=dict)
+    not_counted: dict[str, str] = dataclasses.field(default_factory=dict)
+    persons: Counter[str] = dataclasses.field(default_factory=Counter)
+    color_kinds: Counter[str] = dataclasses.field(default_factory=Counter)
+    faces_checked: int = 0
+    selfies: int = 0
+
+    # ------------------------------------------------------------------ adding
+
+    def add_image(self, width: int, height: int, instances: int, attributes: Mapping[str, Any]) -> None:
+        """One image's size, instance count and attributes."""
+        self.images += 1
+        self.pixels += width * height
+        self.width_min = width if self.width_min is None else min(self.width_min, width)
+        self.width_max = width if self.width_max is None else max(self.width_max, width)
+        self.height_min = height if self.height_min is None else min(self.height_min, height)
+        self.height_max = height if self.height_max is None else max(self.height_max, height)
+        self.instances_per_image[instances] += 1
+        self.megapixel_bins[int(width * height / 1e6 / MEGAPIXEL_BIN)] += 1
+        if attributes:
+            self._count_attributes(self.image_attributes, attributes, "image")
+
+    def add_annotation(
+        self,
+        category: CategoryTally,
+        segmentation: Polygons | Rle | None,
+        area: float | None,
+        bbox_area: float | None,
+        image_pixels: int,
+        crowd: bool,
+    ) -> None:
+        """One annotation of an image of ``image_pixels`` pixels (its category counted by the caller)."""
+        self.annotations += 1
+        category.instances += 1
+        if crowd:
+            self.crowd += 1
+        mask_area = None
+        if segmentation is not None:
+            if isinstance(segmentation, Polygons):
+                self._count_vertices(segmentation.rings)
+            mask_area = area if area is not None else segmentation_area(segmentation)
+            ratio = mask_area / image_pixels
+            category.masks += 1
+            category.mask_area_ratio_sum += ratio
+            self.area_ratio_bins[min(int(ratio * AREA_RATIO_BINS), AREA_RATIO_BINS - 1)] += 1
+        size_area = area if area is not None else mask_area if mask_area is not None else bbox_area
+        if size_area is not None:
+            self.area_classes[area_class(size_area)] += 1
+
+    def add_record(self, record: ImageRecord, person_ids: frozenset[int] = frozenset()) -> None:
+        """One image record with its annotations."""
+        pixels = record.width * record.height
+        categories = self.categories
+        persons = 0
+        for ann in record.annotations:
+            category = categories.get(ann.category_id)
+            if category is None:
+                category = categories[ann.category_id] = CategoryTally()
+            bbox = ann.bbox
+            self.add_annotation(
+                category, ann.segmentation, ann.area, bbox.w * bbox.h if bbox is not None else None,
+                pixels, ann.iscrowd,
+            )
+            if ann.category_id in person_ids:
+                persons += 1
+            if ann.attributes:
+                self._count_attributes(self.annotation_attributes, ann.attributes, "annotation")
+        for category_id in {a.category_id for a in record.annotations}:
+            categories[category_id].images += 1
+        self.add_image(record.width, record.height, len(record.annotations), record.attributes)
+        if person_ids:
+            self.persons[persons_bucket(persons)] += 1
+
+    def add_detection(self, detection: Any, *, count_persons: bool) -> None:
+        """One image's :class:`~fashiondata.detectors.ImageDetection`."""
+        if detection.color is not None:
+            self.color_kinds[detection.color.kind] += 1
+        if detection.faces is not None:
+            self.faces_checked += 1
+            self.selfies += int(bool(detection.selfie))
+            if count_persons:
+                self.persons[detection.persons] += 1
+
+    def _count_vertices(self, rings: Sequence[Sequence[float]]) -> None:
+        histogram = self.vertices_per_polygon
+        for ring in rings:
+            n = len(ring) >> 1
+            if n > 1 and ring[0] == ring[-2] and ring[1] == ring[-1]:
+                n -= 1
+            histogram[n] += 1
+
+    def _count_attributes(
+        self, table: dict[str, Counter[str] | None], attributes: Mapping[str, Any], level: str
+    ) -> None:
+        for name, value in attributes.items():
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    self._count_value(table, f"{name}.{key}", inner, level)
+            else:
+                self._count_value(table, name, value, level)
+
+    def _count_value(self, table: dict[str, Counter[str] | None], name: str, value: Any, level: str) -> None:
+        counter = table.get(name, _ABSENT)
+        if counter is None:
+            return
+        if isinstance(value, (list, dict)):
+            table[name] = None
+            self.not_counted[f"{level}.{name}"] = "values are lists or objects"
+            return
+        if counter is _ABSENT:
+            counter = table[name] = Counter()
+        counter[attribute_key(value)] += 1  # type: ignore[index]
+        if len(counter) > ATTRIBUTE_VALUE_LIMIT:  # type: ignore[arg-type]
+            table[name] = None
+            self.not_counted[f"{level}.{name}"] = f"more than {ATTRIBUTE_VALUE_LIMIT} distinct values"
+
+    # ------------------------------------------------------------------ merging
+
+    def merge(self, other: Tally) -> Tally:
+        """Add ``other`` into this tally (associative and, up to float rounding, commutative)."""
+        for name in ("images", "annotations", "crowd", "pixels", "faces_checked", "selfies"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, pick in (("width_min", min), ("width_max", max), ("height_min", min), ("height_max", max)):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
+        for name in ("instances_per_image", "vertices_per_polygon", "megapixel_bins", "area_ratio_bins",
+                     "area_classes", "persons", "color_kinds"):
+            getattr(self, name).update(getattr(other, name))
+        for category_id, tally in other.categories.items():
+            self.categories.setdefault(category_id, CategoryTally()).merge(tally)
+        for mine, theirs in ((self.image_attributes, other.image_attributes),
+                             (self.annotation_attributes, other.annotation_attributes)):
+            for name, counter in theirs.items():
+                known = mine.get(name, _ABSENT)
+                if known is None:
+                    continue
+                if counter is None:
+                    mine[name] = None
+                    continue
+                merged = Counter(counter) if known is _ABSENT else known
+                if known is not _ABSENT:
+                    merged.update(counter)  # type: ignore[union-attr]
+                mine[name] = merged
+                if len(merged) > ATTRIBUTE_VALUE_LIMIT:  # type: ignore[arg-type]
+                    mine[name] = None
+                    level = "image" if mine is self.image_attributes else "annotation"
+                    self.not_counted[f"{level}.{name}"] = f"more than {ATTRIBUTE_VALUE_LIMIT} distinct values"
+        self.not_counted.update(other.not_counted)
+        return self
+
+    # ------------------------------------------------------------------ output
+
+    def to_dict(self, categories: CategoryTable, *, persons_source: str | None = None) -> dict[str, Any]:
+        """The JSON-ready statistics (fixed key order, floats rounded to 6 decimals)."""
+        images, annotations = self.images, self.annotations
+        rows = []
+        known = list(categories.ids) + sorted(set(self.categories) - set(categories.ids))
+        for category_id in known:
+            tally = self.categories.get(category_id, CategoryTally())
+            name = categories.get(category_id).name if category_id in categories else f"id {category_id}"
+            rows.append({
+                "id": category_id,
+                "name": name,
+                "instances": tally.instances,
+                "images": tally.images,
+                "share": _round(tally.instances / annotations) if annotations else 0.0,
+                "mask_area_ratio": _round(tally.mask_area_ratio_sum / tally.masks) if tally.masks else None,
+            })
+        polygons = sum(self.vertices_per_polygon.values())
+        vertices = sum(n * count for n, count in self.vertices_per_polygon.items())
+        masks = sum(self.area_ratio_bins.values())
+        ratio_sum = sum(t.mask_area_ratio_sum for t in self.categories.values())
+        out: dict[str, Any] = {
+            "images": images,
+            "annotations": annotations,
+            "categories": len(categories),
+            "empty_images": self.instances_per_image.get(0, 0),
+            "crowd_annotations": self.crowd,
+            "instances_per_image": {
+                "mean": _round(annotations / images) if images else 0.0,
+                "histogram": _histogram(self.instances_per_image),
+            },
+            "polygons": {
+                "count": polygons,
+                "vertices_mean": _round(vertices / polygons) if polygons else 0.0,
+                "vertices_histogram": _histogram(self.vertices_per_polygon),
+            },
+            "image_size": {
+                "megapixels_mean": _round(self.pixels / images / 1e6) if images else 0.0,
+                "megapixels_histogram": {
+                    f"{b * MEGAPIXEL_BIN:g}": n for b, n in sorted(self.megapixel_bins.items())
+                },
+                "width": {"min": self.width_min, "max": self.width_max},
+                "height": {"min": self.height_min, "max": self.height_max},
+            },
+            "mask_area_ratio": {
+                "masks": masks,
+                "mean": _round(ratio_sum / masks) if masks else None,
+                "histogram": [self.area_ratio_bins.get(b, 0) for b in range(AREA_RATIO_BINS)],
+            },
+            "area_classes": {k: self.area_classes.get(k, 0) for k in ("small", "medium", "large")},
+            "per_category": rows,
+            "attributes": {
+                "image": _distributions(self.image_attributes),
+                "annotation": _distributions(self.annotation_attributes),
+                "not_counted": dict(sorted(self.not_counted.items())),
+            },
+        }
+        if persons_source is not None:
+            total = sum(self.persons.values())
+            out["persons"] = {
+                "source": persons_source,
+                **{k: self.persons.get(k, 0) for k in ("0", "1", "many")},
+                "shares": {k: _round(self.persons.get(k, 0) / total) if total else 0.0 for k in ("0", "1", "many")},
+            }
+        if self.color_kinds or self.faces_checked:
+            colored = sum(self.color_kinds.values())
+            gray = self.color_kinds.get("grayscale", 0) + self.color_kinds.get("bw", 0)
+            out["detect"] = {
+                "color_checked": colored,
+                "color": {k: self.color_kinds.get(k, 0) for k in ("color", "monochrome", "grayscale", "bw")},
+                "grayscale_share": _round(gray / colored) if colored else None,
+                "faces_checked": self.faces_checked,
+                "selfies": self.selfies,
+                "selfie_share": _round(self.selfies / self.faces_checked) if self.faces_checked else None,
+            }
+        return out
+
+
+_ABSENT: Any = object()
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def area_class(area: float) -> str:
+    """COCO's size class of an area in pixels: ``small`` < 32², ``medium`` < 96², else ``large``.
+
+    >>> area_class(1023), area_class(1024), area_class(9216)
+    ('small', 'medium', 'large')
+    """
+    return "small" if area < SMALL_AREA else "medium" if area < LARGE_AREA else "large"
+
+
+def persons_bucket(count: int) -> str:
+    """``0``, ``1`` or ``many``."""
+    return "0" if count == 0 else "1" if count == 1 else "many"
+
+
+def segmentation_area(segmentation: Polygons | Rle) -> float:
+    """Mask area without pixels: polygon shoelace area, or the RLE's foreground run lengths."""
+    if isinstance(segmentation, Polygons):
+        return segmentation.area()
+    if segmentation.is_compressed:
+        from fashiondata import raster  # compressed counts: pycocotools sums the runs
+
+        height, width = segmentation.size
+        return raster.mask_area(segmentation, height, width)
+    return float(sum(segmentation.counts[1::2]))
+
+
+def attribute_key(value: Any) -> str:
+    """How an attribute value is named in a distribution: JSON's spelling of scalars.
+
+    >>> attribute_key(True), attribute_key(None), attribute_key(2), attribute_key("front")
+    ('true', 'null', '2', 'front')
+    """
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _round(value: float) -> float:
+    return round(value, _DIGITS)
+
+
+def _histogram(counter: Counter[int]) -> dict[str, int]:
+    return {str(k): counter[k] for k in sorted(counter)}
+
+
+def _distributions(table: Mapping[str, Counter[str] | None]) -> dict[str, dict[str, int]]:
+    return {
+        name: dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+        for name, counter in sorted(table.items())
+        if counter is not None
+    }
+
+
+def person_category_ids(categories: CategoryTable) -> frozenset[int]:
+    """Ids of categories named person/people/human (any spelling :func:`normalize_name` matches)."""
+    return frozenset(c.id for c in categories if normalize_name(c.name) in PERSON_NAMES)
+
+
+# ---------------------------------------------------------------- map step
+
+
+@dataclasses.dataclass(frozen=True)
+class TallyChunk:
+    """Map step: a list of records → their :class:`Tally` (picklable, runs on any executor)."""
+
+    person_ids: frozenset[int] = frozenset()
+
+    def __call__(self, records: Sequence[ImageRecord]) -> Tally:
+        tally = Tally()
+        for record in records:
+            tally.add_record(record, self.person_ids)
+        return tally
+
+
+def merge_all(tallies: Iterable[Tally]) -> Tally:
+    """Reduce: merge tallies in order into one."""
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return total
+
+
+# ---------------------------------------------------------------- COCO JSON, straight from the dicts
+
+
+class NotPlainCoco(Exception):
+    """The document is not what the fast path expects: the caller reads it properly instead."""
+
+
+def tally_coco_document(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
+    """One pass over a parsed COCO document's dicts, with the same numbers as :meth:`Tally.add_record`.
+
+    Raises NotPlainCoco on any type, reference or id it does not expect; the reader then reports it.
+    """
+    try:
+        return _tally_coco(doc, person_ids)
+    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as error:
+        raise NotPlainCoco(str(error)) from error
+
+
+_IMAGE_KEYS = frozenset(("id", "width", "height", "file_name"))
+_ANNOTATION_KEYS = frozenset((
+    "id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd", "keypoints",
+    "num_keypoints", "score",
+))
+
+
+def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
+    tally = Tally()
+    images = doc["images"]
+    annotations = doc.get("annotations") or []
+    pixels_of: dict[int, int] = {}
+    for image in images:
+        width, height = image["width"], image["height"]
+        if type(width) is not int or type(height) is not int or width <= 0 or height <= 0:
+            raise NotPlainCoco("image size")
+        pixels_of[image["id"]] = width * height
+    if len(pixels_of) != len(images):
+        raise NotPlainCoco("duplicate image id")
+    declared = doc.get("categories") or []
+    categories: dict[int, CategoryTally] = {c["id"]: CategoryTally() for c in declared}
+    if len(categories) != len(declared):
+        raise NotPlainCoco("duplicate category id")
+    instances: Counter[int] = Counter()
+    persons: Counter[int] = Counter()
+    pairs: set[tuple[int, int]] = set()
+    ids: set[int] = set()
+    annotation_keys = _ANNOTATION_KEYS
+    add_annotation = tally.add_annotation
+    for obj in annotations:
+        image_id, category_id = obj["image_id"], obj["category_id"]
+        pixels = pixels_of[image_id]
+        category = categories[category_id]
+        if "id" in obj:
+            ids.add(obj["id"])
+        segmentation = obj.get("segmentation")
+        if type(segmentation) is list:
+            for ring in segmentation:
+                total = sum(ring)  # a TypeError for a non-number; NaN and infinity fail below
+                if len(ring) % 2 or not ring or total - total != 0:
+                    raise NotPlainCoco("ring")
+            segmentation = Polygons(segmentation) if segmentation else None
+        elif type(segmentation) is dict:
+            size = segmentation["size"]
+            segmentation = Rle((size[0], size[1]), segmentation["counts"])
+        elif segmentation is not None:
+            raise NotPlainCoco("segmentation")
+        bbox = obj.get("bbox")
+        crowd = obj.get("iscrowd", 0)
+        if crowd not in (0, 1):
+            raise NotPlainCoco("iscrowd")
+        add_annotation(category, segmentation, obj.get("area"), bbox[2] * bbox[3] if bbox else None, pixels, crowd)
+        instances[image_id] += 1
+        if (image_id, category_id) not in pairs:
+            pairs.add((image_id, category_id))
+            category.images += 1
+        if category_id in person_ids:
+            persons[image_id] += 1
+        if not obj.keys() <= annotation_keys:
+            extra = {k: v for k, v in obj.items() if k not in annotation_keys}
+            if extra:
+                tally._count_attributes(tally.annotation_attributes, extra, "annotation")
+    if len(ids) != sum(1 for obj in annotations if "id" in obj):
+        raise NotPlainCoco("duplicate annotation id")
+    for image in images:
+        extra = {k: v for k, v in image.items() if k not in _IMAGE_KEYS}
+        if not isinstance(image.get("file_name"), str):
+            raise NotPlainCoco("file_name")
+        tally.add_image(image["width"], image["height"], instances.get(image["id"], 0), extra)
+        if person_ids:
+            tally.persons[persons_bucket(persons.get(image["id"], 0))] += 1
+    tally.categories = categories
+    return tally
+
+
+def iter_chunks(records: Iterable[ImageRecord], size: int = CHUNK) -> Iterator[list[ImageRecord]]:
+    """Consecutive lists of ``size`` records."""
+    chunk: list[ImageRecord] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---------------------------------------------------------------- terminal table
+
+
+def format_category_table(stats: Mapping[str, Any]) -> list[str]:
+    """The per-category table in Detectron2's style (a Markdown pipe table with a total row).
+
+    Columns: category, instances, images, share of instances, mean mask area / image area.
+    """
+    header = ("category", "#instances", "#images", "share", "mask/image")
+    rows = [
+        (r["name"], str(r["instances"]), str(r["images"]), f"{r['share'] * 100:.2f}%",
+         "-" if r["mask_area_ratio"] is None else f"{r['mask_area_ratio']:.4f}")
+        for r in stats["per_category"]
+    ]
+    ratio = stats["mask_area_ratio"]["mean"]
+    rows.append(("total", str(stats["annotations"]), str(stats["images"]),
+                 "100.00%" if stats["annotations"] else "0.00%", "-" if ratio is None else f"{ratio:.4f}"))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["| " + " | ".join(h.center(w) for h, w in zip(header, widths)) + " |"]
+    lines.append("|" + "|".join(":" + "-" * w + ":" if i == 0 else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|")
+    for row in rows:
+        cells = [row[0].center(widths[0])] + [cell.ljust(w) for cell, w in zip(row[1:], widths[1:])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
