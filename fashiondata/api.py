@@ -24,6 +24,7 @@ import yaml
 from fashiondata import evaluate as evaluation
 from fashiondata import filters
 from fashiondata import prune as pruning
+from fashiondata import remote
 from fashiondata.categories import parse_list, select_categories
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
@@ -37,12 +38,11 @@ PathLike = str | os.PathLike[str]
 
 
 def _paths(path: PathLike | Sequence[PathLike]) -> list[str]:
-    if isinstance(path, (str, os.PathLike)):
-        return [os.fspath(path)]
-    paths = [os.fspath(p) for p in path]
+    """Local paths for one or more sources (``file://`` URLs stripped, remote URLs staged locally)."""
+    paths = [os.fspath(path)] if isinstance(path, (str, os.PathLike)) else [os.fspath(p) for p in path]
     if not paths:
         raise ValidationError("no source given")
-    return paths
+    return [remote.fetch(p) for p in paths]
 
 
 def _check_options(specs: Sequence[tuple[FormatSpec, str]], options: Mapping[str, Any]) -> None:
@@ -109,8 +109,11 @@ def write(
     if spec.write is None:
         raise ValidationError(f"format {spec.name!r} cannot be written")
     _check_options([(spec, "write")], options)
-    check_destination(path, overwrite=ctx.overwrite)
-    spec.write(dataset, os.fspath(path), ctx, **_pick(spec, "write", options))
+    with remote.output_path(path, overwrite=ctx.overwrite) as local:
+        check_destination(local, overwrite=ctx.overwrite)
+        spec.write(dataset, local, ctx, **_pick(spec, "write", options))
+    if remote.is_url(path):
+        ctx.report.outputs[:] = [os.fspath(path) if o == local else o for o in ctx.report.outputs]
     return ctx.report
 
 
@@ -138,7 +141,8 @@ def convert(
     reader = get_format(src_format) if src_format else sniff_format(paths[0])
     writer = get_format(dst_format)
     _check_options([(reader, "read"), (writer, "write")], options)
-    check_destination(dst, overwrite=ctx.overwrite)
+    if not remote.is_url(dst):
+        check_destination(remote.local_path(dst), overwrite=ctx.overwrite)
     dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
     dataset = select_categories(dataset, categories, rename, report=ctx.report)
     return write(dataset, dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
@@ -169,6 +173,44 @@ def info(
         "categories": len(dataset.categories),
         "per_category": {c.name: per_category.get(c.id, 0) for c in dataset.categories},
     }
+    return ctx.report
+
+
+def validate(
+    path: PathLike | Sequence[PathLike],
+    format: str | None = None,
+    *,
+    backend: str | None = None,
+    images: PathLike | None = None,
+    ctx: RunContext | None = None,
+    **options: Any,
+) -> Report:
+    """Check a dataset for what breaks training; the findings are in ``report.findings``.
+
+    ``backend`` (``yolo``, ``detectron2``, ``tfod``) adds that trainer's rules; ``images`` is the image
+    root for the image-file checks (a YOLO dataset finds its own images). COCO files are read
+    leniently and YOLO folders linted from their label lines (see :mod:`fashiondata.validate`);
+    other formats go through their reader. Counts by code are in ``report.data["validate"]``.
+    """
+    from fashiondata import validate as checks
+
+    ctx = ctx or RunContext()
+    if backend is not None and backend not in checks.BACKENDS:
+        raise ValidationError(f"unknown backend {backend!r}: use {', '.join(checks.BACKENDS)}")
+    paths = _paths(path)
+    root = os.fspath(images) if images is not None else None
+    if format == "yolo" or (format is None and checks.looks_like_yolo(paths[0])):
+        findings = checks.lint_yolo(paths[0], ctx, backend=backend)
+    elif (format or sniff_format(paths[0]).name) == "coco":
+        findings = checks.validate_coco(paths, ctx, backend=backend, images=root)
+    else:
+        spec = get_format(format) if format else sniff_format(paths[0])
+        if root is not None and any(o.name == "images" for o in spec.read_options):
+            options = {**options, "images": root}
+        dataset = read(paths, spec.name, ctx=ctx, **options)
+        findings = checks.validate_dataset(dataset, ctx, backend=backend, images=root)
+    ctx.report.findings.extend(findings)
+    ctx.report.data["validate"] = checks.summarize(findings)
     return ctx.report
 
 
@@ -433,50 +475,6 @@ def prune(
     )
 
 
-def validate(
-    path: PathLike | Sequence[PathLike],
-    format: str | None = None,
-    *,
-    backend: str | None = None,
-    images: PathLike | None = None,
-    ctx: RunContext | None = None,
-    **options: Any,
-) -> Report:
-    """Check a dataset for what breaks training; the findings are in ``report.findings``.
-
-    ``backend`` (``yolo``, ``detectron2``, ``tfod``) adds that trainer's rules; ``images`` is the image
-    root for the image-file checks (a YOLO dataset finds its own images). COCO files are read
-    leniently and YOLO folders linted from their label lines (see :mod:`fashiondata.validate`);
-    other formats go through their reader. Counts by code are in ``report.data["validate"]``.
-    """
-    from fashiondata import validate as checks
-
-    ctx = ctx or RunContext()
-    if backend is not None and backend not in checks.BACKENDS:
-        raise ValidationError(f"unknown backend {backend!r}: use {', '.join(checks.BACKENDS)}")
-    paths = _paths(path)
-    root = os.fspath(images) if images is not None else None
-    if format == "yolo" or (format is None and checks.looks_like_yolo(paths[0])):
-        findings = checks.lint_yolo(paths[0], ctx, backend=backend)
-    elif (format or sniff_format(paths[0]).name) == "coco":
-        findings = checks.validate_coco(paths, ctx, backend=backend, images=root)
-    else:
-        spec = get_format(format) if format else sniff_format(paths[0])
-        if root is not None and any(o.name == "images" for o in spec.read_options):
-            options = {**options, "images": root}
-        dataset = read(paths, spec.name, ctx=ctx, **options)
-        findings = checks.validate_dataset(dataset, ctx, backend=backend, images=root)
-    ctx.report.findings.extend(findings)
-    ctx.report.data["validate"] = checks.summarize(findings)
-    return ctx.report
-
-
-# ---------------------------------------------------------------- dataset operations (filters.py, prune.py)
-
-#: Per-split file names for formats written as one file (a folder format gets ``<split>/``).
-SPLIT_FILE_NAMES = {"coco": "{split}.json", "lvis": "{split}.json", "via": "{split}.json", "csv": "{split}_labels.csv"}
-
-
 def fix(
     src: PathLike | Sequence[PathLike],
     dst: PathLike,
@@ -508,9 +506,9 @@ def fix(
     if reader.name == "coco":
         parts = [checks.read_coco_leniently(p) for p in paths]
         dropped = [
-            repairs.change("dropped-entry", f"{f.file}: {f.location}: {f.message}", location=f.location)
+            repairs.change("dropped-entry", f.message, location=f.location, file=f.file)
             for part in parts for f in part.findings
-            if f.code in ("parse-error", "category-duplicate-id", "image-duplicate-id", "annotation-orphan")
+            if f.code in repairs.DROPPED_BY_LENIENT_READ
         ]
         from fashiondata.formats.coco import combine
 
