@@ -131,6 +131,10 @@ def balance(dataset: Dataset, *, ratio: float | str = 1, seed: int = 0, report: 
         report.skip("negative image not drawn by balance", count=dropped)
     if wanted > len(negatives):
         report.note(f"balance asked for {wanted} negatives but only {len(negatives)} exist: all kept")
+    report.note(
+        f"balance kept {len(positives)} positive images and {kept_count} of {len(negatives)} negatives "
+        f"(ratio {ratio}, seed {seed})"
+    )
     report.data["balance"] = {
         "ratio": float(ratio),
         "seed": seed,
@@ -304,6 +308,8 @@ def split_dataset(
         key=lambda r: (chosen_names.index(r.split), record_key(r)),  # type: ignore[arg-type]
     )
     report.data["split"] = split_summary(assigned, dataset.categories, chosen_names, targets, seed)
+    for name, facts in report.data["split"]["splits"].items():
+        report.note(f"split {name}: {facts['images']} images (target {facts['target_images']}), {facts['annotations']} annotations")
     return dataset.replace(records=tuple(assigned))
 
 
@@ -551,6 +557,7 @@ def merge_datasets(
             )
     if renamed:
         report.note(f"{renamed} images renamed because an earlier source had the same file name")
+    report.note(f"merged {len(datasets)} sources: {len(records)} images, {len(table)} categories united by name")
     report.data["merge"] = {
         "sources": list(sources),
         "images": [len(d.records) for d in datasets],  # type: ignore[arg-type]
@@ -634,6 +641,10 @@ def dedupe(
         if others and len(listed) < MAX_LISTED:
             listed.append({"kept": record.file_name, "duplicates": [records[p].file_name for p in others]})
         kept.append(record.replace(annotations=tuple(annotations)) if len(annotations) != len(record.annotations) else record)
+    report.note(
+        f"dedupe kept {len(kept)} of {len(records)} images: {duplicates} duplicates dropped"
+        + (f", {merged} of their annotations merged into the kept images" if merge_annotations else "")
+    )
     report.data["dedupe"] = {
         "images": len(records),
         "unique": len(kept),
