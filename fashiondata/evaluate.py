@@ -577,7 +577,7 @@ class SemanticResult:
     names: tuple[str, ...] = ()
 
     def class_name(self, index: int) -> str:
-        return self.names[index] if index < len(self.names) else str(index)
+        return (self.names[index] if index < len(self.names) else "") or str(index)
 
     def to_dict(self) -> dict[str, Any]:
         gt_pixels = self.matrix.sum(axis=1) + self.missed
@@ -705,7 +705,8 @@ def mask_files(folder: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def read_class_names(folder: str | os.PathLike[str]) -> tuple[str, ...]:
-    """Class names from a ``classes.txt`` beside the GT masks (line *i* names class *i*), if any."""
+    """Class names from a ``classes.txt`` in the GT folder (line *i* names pixel value *i*, an empty
+    line an unused value: what the masks writer makes), if there is one."""
     path = Path(folder) / "classes.txt"
     if not path.is_file():
         return ()
