@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from fashiondata.categories import select_categories
+from fashiondata.categories import RemapCategories, select_categories
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ValidationError
 from fashiondata.io import join_inside
@@ -294,6 +294,9 @@ def split_dataset(
     weights = parse_ratios(ratios)
     chosen_names = split_names(len(weights), names)
     records = sorted(dataset.records, key=record_key)
+    previous = sorted({r.split for r in records if r.split})
+    if previous:
+        report.note(f"the source's splits ({', '.join(previous)}) are replaced by the new ones")
     rng = random.Random(seed)
     units = _units(records, group_by, report)
     image_counts: Counter[int] = Counter(c for r in records for c in {a.category_id for a in r.annotations})
@@ -534,16 +537,16 @@ def merge_datasets(
     annotation_id = 0
     renamed = 0
     for dataset, id_map, source, tag in zip(datasets, id_maps, sources, tags):
-        for record in sorted(dataset.records, key=record_key):
+        remap = RemapCategories(id_map)  # annotations, and category-id lists among image attributes
+        for original in sorted(dataset.records, key=record_key):
+            record = remap(original)
             file_name = record.file_name
             if _name_key(file_name) in taken:
                 file_name = _renamed(file_name, tag, taken)
                 renamed += 1
             taken.add(_name_key(file_name))
-            annotations = []
-            for annotation in record.annotations:
-                annotation_id += 1
-                annotations.append(annotation._replace(category_id=id_map[annotation.category_id], id=annotation_id))
+            first_id = annotation_id + 1
+            annotation_id += len(record.annotations)
             provenance = {"source": source, "source_file_name": record.file_name}
             if record.id is not None:
                 provenance["source_id"] = record.id
@@ -551,7 +554,7 @@ def merge_datasets(
                 record.replace(
                     file_name=file_name,
                     id=len(records) + 1,
-                    annotations=tuple(annotations),
+                    annotations=tuple(a._replace(id=i) for i, a in enumerate(record.annotations, first_id)),
                     attributes={**record.attributes, **provenance},
                 )
             )
