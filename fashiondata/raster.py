@@ -2,12 +2,17 @@
 
 Polygons are rasterised in COCO's convention (pixel *i* spans [i, i+1)); RLE follows COCO's
 column-major run-length encoding. Masks are ``uint8`` H×W arrays of 0/1.
+
+Label masks (one class id per pixel) become rings with OpenCV's contour tracer, traced on pixel
+edges so that pycocotools fills them back to the same pixels (:func:`trace_components`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
+import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
@@ -56,3 +61,119 @@ def masks_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two 0/1 masks (1.0 when both are empty)."""
     union = np.count_nonzero(a | b)
     return 1.0 if union == 0 else float(np.count_nonzero(a & b)) / union
+
+
+# ---------------------------------------------------------------- label masks to rings (opencv)
+
+
+class Component(NamedTuple):
+    """One 8-connected region of a binary mask: its outer ring and hole rings as (N, 2) int32
+    vertex arrays on pixel edges (absolute pixels), and its pixel count."""
+
+    outer: np.ndarray
+    holes: tuple[np.ndarray, ...]
+    area: int
+
+
+def trace_components(binary: np.ndarray, *, origin: tuple[int, int] = (0, 0)) -> list[Component]:
+    """The regions of a 0/1 mask with rings that follow pixel **edges**, not pixel centres.
+
+    Filling the rings in COCO's convention (pycocotools, even-odd) gives back the mask exactly: the
+    mask is traced at twice its size, where every boundary pixel is a half pixel whose parity says
+    on which side of the original pixel it lies, so vertex ``X`` maps to edge ``ceil(X / 2)``.
+    ``origin`` (x, y) is added to every vertex (for masks cropped out of a larger image).
+
+    Examples:
+        >>> [c.outer.ravel().tolist() for c in trace_components(np.ones((1, 2), np.uint8))]
+        [[0, 0, 0, 1, 2, 1, 2, 0]]
+    """
+    doubled = cv2.resize(binary.view(np.uint8), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return []
+    shift = np.array(origin, dtype=np.int32)
+    rings = [_edge_ring(contour, shift) for contour in contours]
+    holes: dict[int, list[np.ndarray]] = {}
+    for index, (_next, _prev, _child, parent) in enumerate(hierarchy[0]):
+        if parent >= 0:
+            holes.setdefault(int(parent), []).append(rings[index])
+    components = []
+    for index, (_next, _prev, _child, parent) in enumerate(hierarchy[0]):
+        if parent < 0:
+            own_holes = tuple(holes.get(index, ()))
+            area = _ring_area(rings[index]) - sum(_ring_area(h) for h in own_holes)
+            components.append(Component(rings[index], own_holes, int(round(area))))
+    return components
+
+
+def _edge_ring(contour: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    points = (contour.reshape(-1, 2) + 1) // 2 + shift
+    keep = np.ones(len(points), dtype=bool)
+    keep[1:] = np.any(points[1:] != points[:-1], axis=1)
+    if len(points) > 1 and np.array_equal(points[0], points[-1]):
+        keep[-1] = False
+    return points[keep]
+
+
+def _ring_area(points: np.ndarray) -> float:
+    x, y = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
+    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
+
+
+def simplify_component(component: Component, *, tolerance: float, relative: float) -> Component:
+    """Douglas-Peucker on every ring with ``min(tolerance, relative × size)`` pixels, ``size`` being
+    twice the region's pixel area over the length of all its rings (a disc's radius, a strap's
+    width), so that small and thin regions keep their shape.
+
+    Each ring becomes a subset of its vertices (so it stays inside the region's box) with at least
+    3 points. ``area`` stays the traced pixel count.
+    """
+    rings = (component.outer, *component.holes)
+    perimeter = sum(_ring_length(ring) for ring in rings)
+    epsilon = min(tolerance, relative * 2 * component.area / perimeter) if perimeter else 0.0
+    if epsilon < 0.5:  # below half a pixel Douglas-Peucker keeps every corner of a pixel outline
+        return component
+    outer, *holes = (_douglas_peucker(ring, epsilon) for ring in rings)
+    return Component(outer, tuple(holes), component.area)
+
+
+def _ring_length(points: np.ndarray) -> float:
+    return float(cv2.arcLength(points.reshape(-1, 1, 2), True))
+
+
+def _douglas_peucker(points: np.ndarray, epsilon: float) -> np.ndarray:
+    if len(points) <= 4:
+        return points
+    simplified = cv2.approxPolyDP(points.reshape(-1, 1, 2), epsilon, True).reshape(-1, 2)
+    return simplified if len(simplified) >= 3 else points
+
+
+def colors_to_labels(rgb: np.ndarray, lookup: np.ndarray) -> np.ndarray:
+    """Map an H×W×3 RGB image to labels with a 2**24-entry table indexed by ``r << 16 | g << 8 | b``."""
+    packed = rgb[..., 0].astype(np.uint32) << 16
+    packed |= rgb[..., 1].astype(np.uint32) << 8
+    packed |= rgb[..., 2]
+    return lookup[packed]
+
+
+def color_lookup(colors: Sequence[tuple[int, int, int]], labels: Sequence[int], *, tolerance: int = 0,
+                 unknown: int = 0xFFFF) -> np.ndarray:
+    """The 2**24-entry uint16 table for :func:`colors_to_labels`: each colour maps to its label, and
+    so does every colour within ``tolerance`` per channel (the nearest colour wins where those
+    neighbourhoods meet); every other colour maps to ``unknown``."""
+    lookup = np.full(1 << 24, unknown, dtype=np.uint16)
+    if tolerance <= 0:
+        for (r, g, b), label in zip(colors, labels):
+            lookup[(r << 16) | (g << 8) | b] = label
+        return lookup
+    distance = np.full(1 << 24, 255, dtype=np.uint8)
+    steps = np.arange(-tolerance, tolerance + 1)
+    for (r, g, b), label in zip(colors, labels):
+        rs, gs, bs = (np.clip(c + steps, 0, 255) for c in (r, g, b))
+        cube_r, cube_g, cube_b = np.meshgrid(rs, gs, bs, indexing="ij")
+        keys = ((cube_r << 16) | (cube_g << 8) | cube_b).ravel()
+        far = np.maximum(np.maximum(abs(cube_r - r), abs(cube_g - g)), abs(cube_b - b)).ravel().astype(np.uint8)
+        closer = far < distance[keys]
+        lookup[keys[closer]] = label
+        distance[keys[closer]] = far[closer]
+    return lookup

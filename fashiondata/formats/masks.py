@@ -1,0 +1,630 @@
+"""Label masks (semantic segmentation / human parsing maps) ↔ instances.
+
+A label mask is an image whose pixel value is a class id. Read:
+
+* index masks: grayscale 8- or 16-bit PNG, or palette ("P") PNG whose indices are the class ids
+  (PNG spec, colour type 3: https://www.w3.org/TR/png-3/#6Colour-values);
+* RGB colour masks: a colour table maps colours to classes (``--color-tolerance`` for JPEG damage);
+* Clothing Co-Parsing MATLAB label maps (``groundtruth`` in ``*.mat``, https://github.com/bearpaw/clothing-co-parsing,
+  scipy needed: ``pip install 'fashiondata[ccp]'``).
+
+Class tables: :mod:`fashiondata.formats.masks_classes` (``--classes deepfashion-mm`` follows the
+DeepFashion-MultiModal README, https://github.com/yumingj/DeepFashion-MultiModal#human-parsing-label).
+Id 0 is background and never an instance. On disk (DeepFashion-MultiModal)::
+
+    segm/                              images/                  (--images)
+      MEN-Denim-id_00000080-01_7_additional_segm.png  ↔  MEN-Denim-id_00000080-01_7_additional.jpg
+    classes.txt                        optional: one name per line, line number = pixel value
+
+A mask pairs with the image of the same stem (``X_segm.png`` or ``X.png`` ↔ ``X.jpg``); the size
+comes from the mask and must match the image's header when the image exists.
+
+Instances: ``--instances per-class`` (default: one annotation per class present, every connected
+part a polygon ring of it) or ``components`` (one per 8-connected region). Rings follow pixel edges
+(:func:`fashiondata.raster.trace_components`), so pycocotools fills them back to the same pixels;
+``--tolerance`` simplifies them (Douglas-Peucker, scaled down for small and thin parts). Holes:
+``bridge`` (a zero-width cut joins each hole to its outer ring), ``rle`` (a region with holes
+becomes an RLE mask) or ``fill`` (lossy, counted). ``--min-area`` drops regions of fewer pixels
+(counted). The report's ``fidelity`` gives mask → polygon → mask IoU per class.
+
+Written (``coco2masks``, ``yolo2masks``)::
+
+    OUT/
+      classes.txt       background, then one name per class id (empty lines for unused ids)
+      <stem>.png        palette PNG, pixel = category id; 16-bit grayscale above 255 classes
+                        (--binary: 0 background, 1 any instance)
+
+Instances are drawn largest first, so a small item lying on a larger one stays visible; boxes
+without a mask cannot be drawn (counted).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io as _io
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import cv2
+import numpy as np
+
+from fashiondata import raster
+from fashiondata.context import RunContext
+from fashiondata.dataset import Dataset
+from fashiondata.errors import ParseError, ValidationError
+from fashiondata.formats.masks_classes import (
+    ClassTable,
+    find_beside,
+    load_class_table,
+    voc_palette,
+    _loadmat,
+)
+from fashiondata.geometry import join_rings
+from fashiondata.io import image_size, join_inside, safe_relative_path, staged_dir, write_bytes_atomic
+from fashiondata.model import Annotation, CategoryTable, ImageRecord, Polygons, Rle
+from fashiondata.registry import FormatOption, FormatSpec, register_format
+
+MASK_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".mat")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+MASK_STEM_SUFFIXES = ("_segm", "_mask", "-mask", "_label", "_labels")
+DEFAULT_TOLERANCE = 1.0
+#: the simplification never exceeds this fraction of a ring's size (twice its area over its perimeter)
+RELATIVE_TOLERANCE = 0.025
+UNKNOWN = 0xFFFF
+
+
+# ---------------------------------------------------------------- instances from a label mask (pure)
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceSettings:
+    """How label regions become annotations (the reader's --instances, --holes, --min-area,
+    --tolerance)."""
+
+    instances: str = "per-class"
+    holes: str = "bridge"
+    min_area: int = 0
+    tolerance: float = DEFAULT_TOLERANCE
+
+    def __post_init__(self) -> None:
+        if self.instances not in ("per-class", "components"):
+            raise ValidationError(f"--instances {self.instances!r}: use per-class or components")
+        if self.holes not in ("bridge", "rle", "fill"):
+            raise ValidationError(f"--holes {self.holes!r}: use bridge, rle or fill")
+        if self.min_area < 0 or self.tolerance < 0:
+            raise ValidationError("--min-area and --tolerance must not be negative")
+
+
+class Instances(NamedTuple):
+    """What one label mask gives: annotations, per-class fidelity IoU, and the counts of dropped
+    specks and filled holes."""
+
+    annotations: tuple[Annotation, ...]
+    fidelity: tuple[tuple[int, float], ...]
+    specks: int
+    holes_filled: int
+
+
+def class_boxes(labels: np.ndarray) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """``(class id, (x, y, w, h))`` of every non-zero value present, in id order."""
+    counts = np.bincount(labels.ravel(), minlength=1)
+    boxes = []
+    for class_id in np.flatnonzero(counts[1:]) + 1:
+        boxes.append((int(class_id), cv2.boundingRect(cv2.compare(labels, int(class_id), cv2.CMP_EQ))))
+    return boxes
+
+
+def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances:
+    """Annotations for every class present in a label mask, with the fidelity IoU per class.
+
+    Examples:
+        >>> labels = np.zeros((4, 6), np.uint8); labels[1:3, 1:3] = 5; labels[1:3, 4:6] = 5
+        >>> result = label_instances(labels, InstanceSettings())
+        >>> [(a.category_id, len(a.segmentation.rings)) for a in result.annotations], result.fidelity
+        ([(5, 2)], ((5, 1.0),))
+    """
+    annotations: list[Annotation] = []
+    fidelity: list[tuple[int, float]] = []
+    specks = holes_filled = 0
+    for class_id, (x, y, w, h) in class_boxes(labels):
+        crop = np.ascontiguousarray(labels[y:y + h, x:x + w] == class_id).view(np.uint8)
+        components = raster.trace_components(crop)
+        kept = [c for c in components if c.area >= settings.min_area]
+        specks += len(components) - len(kept)
+        if not kept:
+            fidelity.append((class_id, 0.0))
+            continue
+        if settings.holes == "fill":
+            holes_filled += sum(len(c.holes) for c in kept)
+        pieces = [_segmentation(c, crop, kept, settings) for c in kept]
+        groups = [pieces] if settings.instances == "per-class" else [[p] for p in pieces]
+        drawn = np.zeros_like(crop)
+        for group in groups:
+            segmentation = _merge(group, crop.shape)
+            drawn |= raster.decode(segmentation, h, w)
+            annotations.append(Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape)))
+        fidelity.append((class_id, float(raster.masks_iou(drawn, crop))))
+    return Instances(tuple(annotations), tuple(fidelity), specks, holes_filled)
+
+
+def _segmentation(
+    component: raster.Component, crop: np.ndarray, kept: list[raster.Component], settings: InstanceSettings
+) -> Polygons | Rle:
+    """One region as a single bridged ring (holes cut in or filled), or as RLE when it has holes
+    and ``--holes rle``; coordinates relative to the crop."""
+    if settings.holes == "rle" and component.holes:
+        return raster.encode_mask(_region_mask(component, crop.shape))
+    simple = raster.simplify_component(component, tolerance=settings.tolerance, relative=RELATIVE_TOLERANCE)
+    if settings.holes == "fill" or not simple.holes:
+        return Polygons((simple.outer.ravel().tolist(),))
+    return Polygons((join_rings([simple.outer.ravel(), *(h.ravel() for h in simple.holes)]),))
+
+
+def _region_mask(component: raster.Component, shape: tuple[int, int]) -> np.ndarray:
+    rings = [component.outer.ravel().tolist(), *(h.ravel().tolist() for h in component.holes)]
+    return raster.decode(Polygons((join_rings(rings),)), *shape)
+
+
+def _merge(pieces: Sequence[Polygons | Rle], shape: tuple[int, int]) -> Polygons | Rle:
+    """Several regions of one instance: their rings side by side, or one RLE if any is RLE."""
+    if all(isinstance(p, Polygons) for p in pieces):
+        return Polygons(tuple(ring for p in pieces for ring in p.rings))  # type: ignore[union-attr]
+    union = np.zeros(shape, np.uint8)
+    for piece in pieces:
+        union |= raster.decode(piece, *shape)
+    return raster.encode_mask(union)
+
+
+def _shift(segmentation: Polygons | Rle, x: int, y: int, shape: tuple[int, int]) -> Polygons | Rle:
+    """Crop coordinates to image coordinates."""
+    if isinstance(segmentation, Polygons):
+        return Polygons(
+            tuple(
+                (np.asarray(ring, dtype=np.float64).reshape(-1, 2) + (x, y)).ravel().tolist()
+                for ring in segmentation.rings
+            )
+        )
+    full = np.zeros(shape, np.uint8)
+    crop = raster.decode(segmentation, *segmentation.size)
+    full[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
+    return raster.encode_mask(full)
+
+
+# ---------------------------------------------------------------- decoding masks (file → labels)
+
+
+_LOOKUPS: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def _lookup(table: ClassTable, tolerance: int) -> np.ndarray:
+    """The colour lookup of a table, built once per process (16M entries)."""
+    assert table.colors is not None
+    key = (tuple(sorted(table.colors.items())), tolerance)
+    if key not in _LOOKUPS:
+        _LOOKUPS.clear()
+        ids = list(table.colors)
+        _LOOKUPS[key] = raster.color_lookup([table.colors[i] for i in ids], ids, tolerance=tolerance, unknown=UNKNOWN)
+    return _LOOKUPS[key]
+
+
+def _is_palette_png(path: str) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[25] == 3
+
+
+def read_labels(path: str, table: ClassTable, *, color_tolerance: int = 0) -> np.ndarray:
+    """Decode one mask file into an H×W array of class ids (uint8 or uint16).
+
+    Raises ParseError for an unreadable file, a colour not in the table (naming the colour and the
+    first pixel that has it), or a pixel value that is not a class of the table.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".mat":
+        labels = _read_mat(path)
+    elif suffix == ".png" and _is_palette_png(path):
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:
+                labels = np.asarray(image)
+        except (OSError, ValueError) as error:
+            raise ParseError(path, f"not a readable palette PNG ({error})") from error
+    else:
+        decoded = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if decoded is None:
+            raise ParseError(path, "not a readable image")
+        labels = _labels_from_pixels(decoded, path, table, color_tolerance)
+    if labels.ndim != 2 or labels.dtype not in (np.uint8, np.uint16):
+        raise ParseError(path, f"a label mask must be one channel of 8 or 16 bits, got {labels.dtype} {labels.shape}")
+    _check_values(labels, path, table)
+    return labels
+
+
+def _labels_from_pixels(decoded: np.ndarray, path: str, table: ClassTable, tolerance: int) -> np.ndarray:
+    if decoded.ndim == 2:
+        return decoded
+    bgr = decoded[..., :3]
+    if table.colors is None:
+        if np.array_equal(bgr[..., 0], bgr[..., 1]) and np.array_equal(bgr[..., 1], bgr[..., 2]):
+            return np.ascontiguousarray(bgr[..., 0])  # grayscale stored as RGB
+        raise ParseError(path, f"an RGB colour mask needs a class table with colours; {table.source} has none")
+    labels = raster.colors_to_labels(bgr[..., ::-1], _lookup(table, tolerance))
+    unknown = labels == UNKNOWN
+    if unknown.any():
+        y, x = np.unravel_index(int(np.argmax(unknown)), unknown.shape)
+        b, g, r = (int(v) for v in bgr[y, x])
+        raise ParseError(
+            path,
+            f"colour ({r},{g},{b}) is not in the class table {table.source}"
+            + (f" (within --color-tolerance {tolerance})" if tolerance else ""),
+            f"pixel x={x} y={y}",
+        )
+    return labels.astype(np.uint8) if table.max_id <= 255 else labels
+
+
+def _check_values(labels: np.ndarray, path: str, table: ClassTable) -> None:
+    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=1))
+    unknown = [int(v) for v in present if int(v) not in table.names and v != 0]
+    if unknown:
+        y, x = np.argwhere(labels == unknown[0])[0]
+        raise ParseError(
+            path, f"pixel value {unknown[0]} is not a class of {table.source or 'the class table'}", f"pixel x={x} y={y}"
+        )
+
+
+def _read_mat(path: str) -> np.ndarray:
+    loadmat = _loadmat()
+    try:
+        data = loadmat(path)
+    except (ValueError, OSError, NotImplementedError) as error:
+        raise ParseError(path, f"not a readable MATLAB file ({error})") from error
+    if "groundtruth" not in data:
+        raise ParseError(path, "no 'groundtruth' label matrix (a CCP image-level file has only 'tags')")
+    labels = np.asarray(data["groundtruth"])
+    if labels.ndim != 2 or labels.dtype.kind not in "ui" or (labels.size and labels.min() < 0) or (labels.size and labels.max() > 65535):
+        raise ParseError(path, "groundtruth must be a 2-D matrix of class ids")
+    return np.ascontiguousarray(labels.astype(np.uint8 if labels.size and labels.max() <= 255 else np.uint16))
+
+
+# ---------------------------------------------------------------- pairing masks and images
+
+
+class MaskJob(NamedTuple):
+    """One mask to read: its path, the paired image's path (or None) and the record's file name."""
+
+    mask: str
+    image: str | None
+    file_name: str
+
+
+def image_stem(mask_path: str | os.PathLike[str]) -> str:
+    """The stem of the image a mask belongs to.
+
+    >>> image_stem("segm/WOMEN-Tees-id_00000001-01_4_full_segm.png"), image_stem("masks/0001.png")
+    ('WOMEN-Tees-id_00000001-01_4_full', '0001')
+    """
+    stem = Path(mask_path).stem
+    for suffix in MASK_STEM_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def list_masks(path: str | os.PathLike[str]) -> list[Path]:
+    """The mask files of a folder (recursively, sorted), or the file itself."""
+    root = Path(path)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise ValidationError(f"{root}: no such mask folder or file")
+    return sorted(
+        p for p in root.rglob("*")
+        if p.suffix.lower() in MASK_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
+
+
+def pair_with_images(masks: Sequence[Path], root: Path, images: str | None) -> list[MaskJob]:
+    """A job per mask, with its image found by stem under ``images`` (same sub-folder first).
+
+    Without an image folder, an image beside the mask with the image stem is used when present;
+    otherwise ``file_name`` is ``<sub-folder>/<stem>.jpg``.
+    """
+    by_stem: dict[str, list[Path]] = {}
+    image_root = Path(images) if images else None
+    if image_root is not None:
+        if not image_root.is_dir():
+            raise ValidationError(f"--images {images}: no such folder")
+        for image in sorted(image_root.rglob("*")):
+            if image.suffix.lower() in IMAGE_SUFFIXES and image.is_file():
+                by_stem.setdefault(image.stem, []).append(image)
+    jobs = []
+    for mask in masks:
+        stem = image_stem(mask)
+        sub = mask.parent.relative_to(root) if mask.is_relative_to(root) else Path()
+        image = None
+        if image_root is not None:
+            candidates = by_stem.get(stem, [])
+            same_folder = [c for c in candidates if c.parent.relative_to(image_root) == sub]
+            image = (same_folder or candidates or [None])[0]
+            file_name = image.relative_to(image_root).as_posix() if image else (sub / f"{stem}.jpg").as_posix()
+        else:
+            beside = [mask.with_name(stem + s) for s in IMAGE_SUFFIXES]
+            image = next((b for b in beside if b != mask and b.is_file()), None)
+            file_name = (sub / (image.name if image else f"{stem}.jpg")).as_posix()
+        jobs.append(MaskJob(str(mask), str(image) if image else None, safe_relative_path(file_name)))
+    return jobs
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskToRecord:
+    """Picklable per-mask step: decode, check the image size, trace instances."""
+
+    table: ClassTable
+    settings: InstanceSettings
+    color_tolerance: int = 0
+
+    def __call__(self, job: MaskJob) -> tuple[ImageRecord, Instances]:
+        labels = read_labels(job.mask, self.table, color_tolerance=self.color_tolerance)
+        height, width = labels.shape
+        if job.image is not None:
+            image_width, image_height = image_size(job.image)
+            if (image_width, image_height) != (width, height):
+                raise ParseError(
+                    job.mask, f"mask is {width}x{height} but its image {job.image} is {image_width}x{image_height}"
+                )
+        instances = label_instances(labels, self.settings)
+        record = ImageRecord(file_name=job.file_name, width=width, height=height, annotations=instances.annotations)
+        return record, instances
+
+
+class FidelityTally:
+    """Mask → polygon → mask IoU per class, accumulated over images."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, list[float]] = {}
+
+    def add(self, fidelity: Iterable[tuple[int, float]]) -> None:
+        for class_id, iou in fidelity:
+            self.values.setdefault(class_id, []).append(iou)
+
+    def summary(self, categories: CategoryTable) -> dict[str, Any]:
+        """``{"mean": …, "pairs": n, "per_class": {name: {"mean", "worst", "images"}}}``."""
+        every = [v for values in self.values.values() for v in values]
+        per_class = {
+            categories.get(class_id).name if class_id in categories else str(class_id): {
+                "mean": round(float(np.mean(values)), 6),
+                "worst": round(float(np.min(values)), 6),
+                "images": len(values),
+            }
+            for class_id, values in sorted(self.values.items())
+        }
+        return {"mean": round(float(np.mean(every)), 6) if every else None, "pairs": len(every), "per_class": per_class}
+
+
+# ---------------------------------------------------------------- reader
+
+
+def resolve_table(classes: str | None, root: Path, masks: Sequence[Path]) -> ClassTable:
+    """``--classes``, else a ``classes.txt`` (or CCP ``label_list.mat`` for .mat masks) beside."""
+    if classes:
+        return load_class_table(classes)
+    folder = root if root.is_dir() else root.parent
+    names = ["classes.txt"]
+    if any(m.suffix.lower() == ".mat" for m in masks):
+        names.append("label_list.mat")
+    found = find_beside(folder, names)
+    if found is None:
+        raise ValidationError(
+            f"{root}: which class is which pixel value? give --classes NAME or FILE "
+            "(built in: deepfashion-mm, fashionista, ccp), or put a classes.txt beside the masks"
+        )
+    return load_class_table(found)
+
+
+def read(
+    sources: list[str],
+    ctx: RunContext,
+    *,
+    classes: str | None = None,
+    color_tolerance: int = 0,
+    instances: str = "per-class",
+    holes: str = "bridge",
+    min_area: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    images: str | None = None,
+) -> Dataset:
+    """Read mask folders (or files) into a dataset whose records stream off the executor."""
+    if color_tolerance < 0 or color_tolerance > 127:
+        raise ValidationError(f"--color-tolerance {color_tolerance}: use 0..127")
+    settings = InstanceSettings(instances, holes, min_area, tolerance)
+    jobs: list[MaskJob] = []
+    tables = []
+    for source in sources:
+        root = Path(source)
+        masks = list_masks(root)
+        tables.append(resolve_table(classes, root, masks))
+        jobs.extend(pair_with_images(masks, root if root.is_dir() else root.parent, images))
+    if any(t != tables[0] for t in tables[1:]):
+        raise ValidationError("the mask folders have different class tables: give --classes")
+    table = tables[0]
+    categories = table.categories()
+    step = MaskToRecord(table, settings, color_tolerance)
+
+    def iter_records() -> Iterator[ImageRecord]:
+        tally = FidelityTally()
+        paired = sum(1 for j in jobs if j.image)
+        if paired < len(jobs):
+            ctx.report.note(f"{len(jobs) - paired} masks have no image: file_name is the mask's stem + .jpg")
+        for record, found in ctx.map_items(step, jobs, desc="read masks", name_of=lambda j: j.mask):
+            tally.add(found.fidelity)
+            if found.specks:
+                ctx.report.skip(f"region smaller than --min-area {min_area} px", count=found.specks)
+            if found.holes_filled:
+                ctx.report.lose("hole filled (--holes fill)", found.holes_filled)
+            yield record
+        summary = tally.summary(categories)
+        ctx.report.data["fidelity"] = summary
+        if summary["mean"] is not None:
+            worst = min(summary["per_class"].items(), key=lambda kv: kv[1]["mean"])
+            ctx.report.note(
+                f"fidelity (mask → polygon → mask IoU): mean {summary['mean']:.4f} over {summary['pairs']} "
+                f"(image, class) pairs; lowest class mean {worst[0]} {worst[1]['mean']:.4f}"
+            )
+
+    return Dataset(categories, iter_records(), {}, tuple(sources))
+
+
+# ---------------------------------------------------------------- writer
+
+
+def format_classes_txt(categories: CategoryTable, *, binary: bool = False) -> str:
+    """``classes.txt``: line number = pixel value, ``background`` first, empty lines for gaps.
+
+    >>> format_classes_txt(CategoryTable.from_names(["top", "pants"]))
+    'background\\ntop\\npants\\n'
+    """
+    if binary:
+        return "background\n" + (categories[0].name if len(categories) == 1 else "foreground") + "\n"
+    names = {c.id: c.name for c in categories}
+    return "".join(
+        (names.get(i, "background" if i == 0 else "")) + "\n" for i in range(max(names, default=0) + 1)
+    )
+
+
+def palette_for(categories: CategoryTable, *, binary: bool = False) -> list[int]:
+    """The 256-colour palette: each category's ``color`` attribute, else the PASCAL VOC colour."""
+    colors = voc_palette(256)
+    if binary:
+        colors[1] = (255, 255, 255)
+    else:
+        for category in categories:
+            color = category.attributes.get("color")
+            if 0 <= category.id < 256 and isinstance(color, (list, tuple)) and len(color) == 3:
+                colors[category.id] = tuple(int(v) for v in color)  # type: ignore[assignment]
+    return [v for color in colors for v in color]
+
+
+def render_labels(record: ImageRecord, *, binary: bool, dtype: Any) -> tuple[np.ndarray, int]:
+    """The label image of a record (largest instance drawn first), and how many annotations had
+    no mask to draw."""
+    canvas = np.zeros((record.height, record.width), dtype=dtype)
+    drawable = [a for a in record.annotations if a.segmentation is not None]
+    sized = []
+    for ann in drawable:
+        mask = raster.decode(ann.segmentation, record.height, record.width)
+        sized.append((-int(np.count_nonzero(mask)), len(sized), mask, ann.category_id))
+    for _, _, mask, category_id in sorted(sized, key=lambda item: item[:2]):
+        canvas[mask > 0] = 1 if binary else category_id
+    return canvas, len(record.annotations) - len(drawable)
+
+
+def encode_png(labels: np.ndarray, palette: list[int] | None) -> bytes:
+    """A palette PNG (8-bit with ``palette``) or a grayscale PNG (16-bit labels)."""
+    if palette is None:
+        ok, data = cv2.imencode(".png", labels)
+        if not ok:
+            raise ValidationError("PNG encoding failed")
+        return data.tobytes()
+    from PIL import Image
+
+    image = Image.frombytes("P", (labels.shape[1], labels.shape[0]), labels.tobytes())
+    image.putpalette(palette)
+    buffer = _io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def mask_name(record: ImageRecord) -> str:
+    """``images/a.jpg`` → ``images/a.png`` (safe relative path)."""
+    name = safe_relative_path(record.file_name)
+    head, _, base = name.rpartition("/")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{head}/{stem}.png" if head else f"{stem}.png"
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordToMask:
+    """Picklable per-record step of the writer: render, encode and write one mask PNG."""
+
+    folder: str
+    binary: bool
+    sixteen_bit: bool
+    palette: tuple[int, ...] | None
+
+    def __call__(self, record: ImageRecord) -> int:
+        labels, undrawable = render_labels(record, binary=self.binary, dtype=np.uint16 if self.sixteen_bit else np.uint8)
+        data = encode_png(labels, list(self.palette) if self.palette else None)
+        write_bytes_atomic(join_inside(self.folder, mask_name(record)), data)
+        return undrawable
+
+
+def write(dataset: Dataset, destination: str, ctx: RunContext, *, binary: bool = False) -> None:
+    """Write one label PNG per image and ``classes.txt`` into the folder ``destination``."""
+    categories = dataset.categories
+    if any(c.id < 0 for c in categories):
+        raise ValidationError("mask values are category ids: negative ids cannot be written")
+    sixteen_bit = not binary and max(categories.ids, default=0) > 255
+    if sixteen_bit and max(categories.ids) > 65535:
+        raise ValidationError("category ids above 65535 do not fit a 16-bit mask")
+    palette = None if sixteen_bit else tuple(palette_for(categories, binary=binary))
+    with staged_dir(destination, overwrite=ctx.overwrite) as stage:
+        (stage / "classes.txt").write_text(format_classes_txt(categories, binary=binary), encoding="utf-8")
+        step = RecordToMask(str(stage), bool(binary), sixteen_bit, palette)
+        seen: set[str] = set()
+
+        def iter_unique() -> Iterator[ImageRecord]:
+            for record in dataset.records:
+                name = mask_name(record)
+                if name in seen:
+                    raise ValidationError(f"two images would write the same mask {name}")
+                seen.add(name)
+                yield record
+
+        undrawable = written = 0
+        for missing in ctx.map_items(step, iter_unique(), desc="write masks", name_of=lambda r: r.file_name):
+            written += 1
+            undrawable += missing
+        if undrawable:
+            ctx.report.lose("annotation without a mask (box only): not drawn", undrawable)
+        ctx.report.written["masks"] += written
+    ctx.report.outputs.append(str(destination))
+
+
+def sniff(path: str) -> bool:
+    """A folder with a ``classes.txt`` and PNG masks, or of ``*_segm.png`` files."""
+    root = Path(path)
+    if not root.is_dir():
+        return False
+    if (root / "classes.txt").is_file() and any(root.glob("*.png")):
+        return True
+    return any(root.glob("*_segm.png"))
+
+
+SPEC = register_format(
+    FormatSpec(
+        name="masks",
+        description="Label masks: index/palette/RGB PNG or CCP .mat, one class per pixel (semantic segmentation)",
+        capabilities=frozenset({"polygons", "holes", "rle"}),
+        sniff=sniff,
+        read=read,
+        write=write,
+        read_options=(
+            FormatOption("classes", "Class table: deepfashion-mm, fashionista, ccp, or a JSON/YAML/classes.txt/label_list.mat file."),
+            FormatOption("color_tolerance", "RGB masks: map colours within N per channel to the nearest class colour.", int, 0),
+            FormatOption("instances", "masks: one annotation per class present, or per connected region.", str, "per-class", ("per-class", "components")),
+            FormatOption("holes", "masks: holes as zero-width cuts, as RLE (COCO only), or filled (lossy).", str, "bridge", ("bridge", "rle", "fill")),
+            FormatOption("min_area", "masks: drop regions of fewer pixels (counted).", int, 0),
+            FormatOption("tolerance", "masks: polygon simplification in pixels (scaled down for small parts).", float, DEFAULT_TOLERANCE),
+            FormatOption("images", "Image folder: masks pair with images by stem.", "path"),
+        ),
+        write_options=(
+            FormatOption("binary", "masks: write 0 background / 1 any instance.", bool, False),
+        ),
+        output="dir",
+        spec_url="https://github.com/yumingj/DeepFashion-MultiModal#human-parsing-label",
+    )
+)
