@@ -33,14 +33,18 @@ from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord, Poly
 from fashiondata.report import Finding
 from fashiondata.validate import encloses_nothing, ring_area
 
+#: What :func:`~fashiondata.validate.read_coco_leniently` reports and leaves out of the records.
+DROPPED_BY_LENIENT_READ = frozenset(
+    {"parse-error", "category-duplicate-id", "image-duplicate-id", "annotation-orphan", "file-name-unsafe"}
+)
 DECIMALS = 3  # rings rebuilt by shapely are rounded to this many decimals (deterministic, compact)
 
 
 def change(code: str, message: str, record: ImageRecord | None = None, ann: Annotation | None = None,
-           location: str | None = None) -> Finding:
+           location: str | None = None, file: str | None = None) -> Finding:
     """An ``info`` finding describing one repair."""
     return Finding(
-        code, "info", message, image=record.file_name if record else None,
+        code, "info", message, file=file, image=record.file_name if record else None,
         annotation=ann.id if ann else None, location=location,
     )
 

@@ -136,7 +136,10 @@ def image_header_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) from the header like :func:`image_size`, without the pixel limit."""
     with open(path, "rb") as f:
         head = f.read(64)
-        size = _size_from_head(head) or (_jpeg_size(f, path) if head[:2] == b"\xff\xd8" else None)
+        try:
+            size = _size_from_head(head) or (_jpeg_size(f, path) if head[:2] == b"\xff\xd8" else None)
+        except ValidationError as error:
+            raise ParseError(path, str(error)) from error
     if size is None:
         size = _size_by_decoding(path)
     width, height = size
@@ -219,8 +222,13 @@ def image_format(data: bytes) -> str | None:
     return None
 
 
+_HEADER_BYTES = {"png": 24, "gif": 10, "bmp": 26, "webp": 30}
+
+
 def _size_from_head(head: bytes) -> tuple[int, int] | None:
     kind = image_format(head)
+    if kind in _HEADER_BYTES and len(head) < _HEADER_BYTES[kind]:
+        raise ValidationError(f"truncated {kind.upper()} header ({len(head)} bytes)")
     if kind == "png" and head[12:16] == b"IHDR":
         return struct.unpack(">II", head[16:24])
     if kind == "gif":

@@ -47,6 +47,7 @@ from fashiondata.io import (
     image_header_size,
     image_truncation,
     join_inside,
+    safe_relative_path,
 )
 from fashiondata.model import Annotation, Category, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.report import SEVERITIES, Finding, Severity
@@ -402,13 +403,20 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
 
     split = coco.split_from_filename(path)
     images: dict[int, tuple[int, dict[str, Any]]] = {}
+    refused: set[int] = set()  # images left out whole: their annotations are not orphans
     for index, obj in enumerate(doc["images"]):
         pointer = f"/images/{index}"
         try:
             if not isinstance(obj, dict):
                 raise ParseError(path, "an image must be an object", pointer)
             image_id = coco._int(obj.get("id"), path, f"{pointer}/id")
+            if isinstance(obj.get("file_name"), str) and obj["file_name"]:
+                _check_file_name(obj["file_name"], path, f"{pointer}/file_name")
             coco.parse_image(obj, path, pointer, (), split)
+        except UnsafeFileName as error:
+            add("file-name-unsafe", error.reason, error.location or pointer, image=obj["file_name"])
+            refused.add(image_id)
+            continue
         except ParseError as error:
             found.append(finding_from_error(error))
             continue
@@ -429,6 +437,8 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
             found.append(finding_from_error(error))
             continue
         image_id = obj.get("image_id")
+        if image_id in refused and image_id not in grouped:
+            continue
         if not coco._is_int(image_id) or image_id not in grouped:
             add("annotation-orphan", f"image_id {image_id!r} names no image", f"{pointer}/image_id", annotation=ann.id)
             continue
@@ -450,6 +460,17 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
     )
     info = {k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")}
     return LenientCoco(CategoryTable(tuple(categories.values())), items, tuple(found), info)
+
+
+class UnsafeFileName(ParseError):
+    """A file name that is absolute or leaves its folder."""
+
+
+def _check_file_name(name: str, path: str, pointer: str) -> None:
+    try:
+        safe_relative_path(name)
+    except ValidationError as error:
+        raise UnsafeFileName(path, f"{error} (its annotations are not checked)", pointer) from error
 
 
 def validate_coco(paths: Sequence[str], ctx: RunContext, *, backend: str | None, images: str | None) -> list[Finding]:

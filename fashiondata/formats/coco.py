@@ -40,7 +40,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
-from fashiondata.io import open_atomic
+from fashiondata.io import open_atomic, safe_relative_path
 from fashiondata.model import (
     Annotation,
     BBox,
@@ -71,10 +71,18 @@ _SPLIT_PREFIX = re.compile(r"^(instances|person_keypoints|stuff|labels|image_inf
 def load_json(path: str | os.PathLike[str]) -> Any:
     """Parse a JSON file with orjson; syntax and encoding errors become ParseError with line/column."""
     data = Path(path).read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as some Windows tools write
+        data = data[3:]
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
         location = f"line {error.lineno} column {error.colno}" if error.lineno else None
+        if "UTF-8" in error.msg:  # orjson gives no position for encoding errors: find the byte
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                line, column = data.count(b"\n", 0, bad.start) + 1, bad.start - data.rfind(b"\n", 0, bad.start)
+                location = f"line {line} column {column}"
         raise ParseError(path, f"invalid JSON: {error.msg}", location) from error
 
 
@@ -283,6 +291,10 @@ def parse_image(
     file_name = obj.get("file_name")
     if not isinstance(file_name, str) or not file_name:
         raise ParseError(path, "file_name must be a non-empty string", f"{pointer}/file_name")
+    try:
+        safe_relative_path(file_name)  # never let a name lead a writer outside its output
+    except ValidationError as error:
+        raise ParseError(path, str(error), f"{pointer}/file_name") from error
     width = _int(obj.get("width"), path, f"{pointer}/width")
     height = _int(obj.get("height"), path, f"{pointer}/height")
     if width <= 0 or height <= 0:
@@ -443,8 +455,15 @@ def dumps(dataset: Dataset, ctx: RunContext | None = None) -> bytes:
 
 def read(sources: Sequence[str], ctx: RunContext) -> Dataset:
     """Read one or more COCO files into one dataset (categories must agree across files)."""
+    parts = []
     with gc_paused():
-        parts = [parse_document(load_json(p), p) for p in ctx.progress(sources, total=len(sources), desc="read coco")]
+        for path in ctx.progress(sources, total=len(sources), desc="read coco"):
+            try:
+                parts.append(parse_document(load_json(path), path))
+            except (ParseError, OSError) as error:
+                ctx.fail(error, str(path))  # raise, or skip this file with on_error="skip"
+    if not parts:
+        raise ValidationError("no source could be read: every one was skipped")
     return combine(parts)
 
 

@@ -124,7 +124,8 @@ def read(
         try:
             text = Path(path).read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as error:
-            raise ParseError(path, f"not UTF-8 text: {error.reason}") from error
+            line = error.object.count(b"\n", 0, error.start) + 1
+            raise ParseError(path, f"not UTF-8 text: {error.reason}", f"line {line}") from error
         images, file_names = parse_rows(text, path)
         for image in images:
             if image[0] in grouped:

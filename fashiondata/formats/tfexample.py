@@ -164,6 +164,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, int, bytes
             length, length_crc = _HEADER.unpack(header)
             if masked_crc32c(header[:8]) != length_crc:
                 raise RecordError(path, "length CRC mismatch: corrupt record header", where)
+            if length + _CRC.size > os.fstat(f.fileno()).st_size - f.tell():  # never allocate a forged length
+                raise RecordError(path, f"truncated record: {length} data bytes announced, file ends first", where)
             data = f.read(length)
             stored = f.read(_CRC.size)
             if len(data) < length or len(stored) < _CRC.size:
