@@ -44,7 +44,7 @@ import io
 import math
 import os
 from operator import itemgetter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,7 +57,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import MissingDependencyError, ParseError, ValidationError
-from fashiondata.model import Annotation, BBox, CategoryTable, Polygons, Rle
+from fashiondata.model import BBox, CategoryTable, Polygons, Rle
 
 InstanceTask = Literal["bbox", "segm"]
 ImageKey = int | str
@@ -292,7 +292,7 @@ class InstanceResult:
         }
 
 
-def coco_gt_document(dataset: Dataset, ctx: RunContext, *, task: InstanceTask) -> tuple[dict[str, Any], CategoryTable]:
+def coco_gt_document(dataset: Dataset, *, task: InstanceTask) -> tuple[dict[str, Any], CategoryTable]:
     """The GT as a COCO dict for COCOeval, categories renumbered 1..K in table order.
 
     Renumbering lets any GT (YOLO's 0-based classes too) be scored; the returned table is the GT's,
@@ -305,7 +305,7 @@ def coco_gt_document(dataset: Dataset, ctx: RunContext, *, task: InstanceTask) -
         record.replace(annotations=tuple(a.replace(category_id=id_map[a.category_id]) for a in record.annotations))
         for record in dataset.records
     ]
-    doc = _coco_document(dataset.replace(categories=renumbered, records=tuple(records)), ctx)
+    doc = _coco_document(dataset.replace(categories=renumbered, records=tuple(records)))
     if task == "segm":
         sizes = {image["id"]: (image["height"], image["width"]) for image in doc["images"]}
         missing = 0
@@ -321,12 +321,13 @@ def coco_gt_document(dataset: Dataset, ctx: RunContext, *, task: InstanceTask) -
     return doc, table
 
 
-def _coco_document(dataset: Dataset, ctx: RunContext) -> dict[str, Any]:
+def _coco_document(dataset: Dataset) -> dict[str, Any]:
     # formats are imported when used, not when fashiondata.api imports this module: importing the
     # formats package registers every format, and a format may import the api itself
     from fashiondata.formats.coco import iter_document_parts
 
-    return dict(iter_document_parts(dataset, ctx))
+    # its notes (ids assigned to an id-less GT) describe this in-memory copy, not the user's files
+    return dict(iter_document_parts(dataset, RunContext()))
 
 
 def _model_segmentation(value: Any) -> Polygons | Rle:
@@ -452,6 +453,19 @@ def _mean_defined(values: np.ndarray) -> float | None:
     return float(np.mean(kept)) if kept.size else None
 
 
+def category_key_note(table: CategoryTable, *, by_index: bool) -> str:
+    """Which category a prediction's class index (or category id) names, for a GT whose ids the
+    predicting model may not share (10 listed).
+
+    >>> category_key_note(CategoryTable.from_names(["top", "skirt"]), by_index=True)
+    "class index i is the GT's i-th category: 0 top, 1 skirt"
+    """
+    keys = [(i if by_index else c.id, c.name) for i, c in enumerate(table)]
+    listed = ", ".join(f"{key} {name}" for key, name in keys[:10]) + (" …" if len(keys) > 10 else "")
+    what = "class index i is the GT's i-th category" if by_index else "category ids are the GT's"
+    return f"{what}: {listed}"
+
+
 def is_lvis(dataset: Dataset, format_name: str) -> bool:
     """True for an LVIS GT: read as ``lvis``, or categories carrying LVIS's ``frequency``/``synset``."""
     return format_name == "lvis" or any(
@@ -473,7 +487,7 @@ def evaluate_instances(
     dataset = dataset.materialize()
     if is_lvis(dataset, gt_format):
         ctx.report.note(LVIS_NOTE)
-    doc, table = coco_gt_document(dataset, ctx, task=task)
+    doc, table = coco_gt_document(dataset, task=task)
     predictions, kind = read_predictions(predictions_path)
     by_index = kind == "ultralytics txt"
     modes = ("stem",) if by_index else MATCH_MODES
@@ -481,6 +495,8 @@ def evaluate_instances(
     results = coco_results(predictions, doc, table, ctx, task=task, by_index=by_index, matched=matched)
     ctx.report.read["predictions"] += len(predictions)
     ctx.report.note(f"predictions ({kind}) matched to GT images by {matched_by}")
+    if by_index or gt_format not in ("coco", "lvis"):
+        ctx.report.note(category_key_note(table, by_index=by_index))
     if not results:
         ctx.report.note("no prediction could be scored: every number is 0")
     evaluator = run_cocoeval(doc, results, task=task)
@@ -741,10 +757,3 @@ def evaluate_semantic(
     result = semantic_scores(total, pairs=scored, ignore_index=ignore_index, names=read_class_names(gt_folder))
     ctx.report.data["evaluation"] = {**result.to_dict(), "unpaired_gt_masks": len(unpaired)}
     return result
-
-
-def iter_present_classes(result: SemanticResult) -> Iterator[int]:
-    """The class indices present in the GT or the prediction."""
-    gt_pixels = result.matrix.sum(axis=1) + result.missed
-    pred_pixels = result.matrix.sum(axis=0)
-    return (i for i in range(len(result.iou)) if gt_pixels[i] or pred_pixels[i])

@@ -534,3 +534,22 @@ def test_ignore_index_none_scores_every_value(tmp_path: Path) -> None:
     gt = {"a": np.array([[255, 1]], np.uint8)}
     report = api.evaluate(write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", gt), task="semantic", ignore_index=None)
     assert [row["index"] for row in report.data["evaluation"]["per_class"]] == [1, 255]
+
+
+def test_gt_in_another_format_scores_as_the_coco_gt(tmp_path: Path) -> None:
+    """The GT converted to Pascal VOC, predictions keyed by stem and by the VOC reader's ids."""
+    gt = make_gt(41, images=10, one_per_category=True)
+    gt_path = write_json(tmp_path / "gt.json", gt)
+    results = perturbed_results(gt, 42)
+    reference = cocoeval_reference(gt_path, write_json(tmp_path / "r.json", results), "bbox")
+    api.convert(gt_path, tmp_path / "voc", dst_format="voc")
+    voc_ids = {c.name: c.id for c in api.read(tmp_path / "voc").categories}
+    name_of = {c["id"]: c["name"] for c in CATEGORIES}
+    stems = {i["id"]: Path(i["file_name"]).stem for i in gt["images"]}
+    keyed = [{**r, "image_id": stems[r["image_id"]], "category_id": voc_ids[name_of[r["category_id"]]]} for r in results]
+
+    report = api.evaluate(tmp_path / "voc", write_json(tmp_path / "keyed.json", keyed))
+
+    for name, expected in zip(STAT_NAMES, reference.stats):
+        assert metrics_of(report)[name] == pytest.approx(expected, abs=1e-6), name
+    assert "category ids are the GT's: 1 short sleeve top, 2 skirt, 3 trousers" in report.notes
