@@ -223,42 +223,47 @@ def max_flow_cells(
     supply: Sequence[int], capacity: Sequence[int], allowed: Sequence[Sequence[bool]]
 ) -> list[list[int]] | None:
     """Choose cells (k, s) with ``allowed[k][s]``, at most one each, so that row k has exactly
-    ``supply[k]`` and column s at most ``capacity[s]`` (Edmonds–Karp); None when impossible.
+    ``supply[k]`` and column s at most ``capacity[s]``; None when impossible.
+
+    A maximum flow found one unit at a time by augmenting paths over the (few) columns: row k takes a
+    column with room, or one whose rows can shift along a chain of columns to one with room.
 
     >>> max_flow_cells([1, 1], [1, 1], [[True, True], [True, False]])
     [[0, 1], [1, 0]]
     """
     rows, columns = len(supply), len(capacity)
-    size = rows + columns + 2
-    source, sink = size - 2, size - 1
-    residual = [[0] * size for _ in range(size)]
+    up = [[0] * columns for _ in range(rows)]
+    users: list[set[int]] = [set() for _ in range(columns)]
+    room = list(capacity)
     for k in range(rows):
-        residual[source][k] = supply[k]
-        for s in range(columns):
-            residual[k][rows + s] = int(allowed[k][s])
-    for s in range(columns):
-        residual[rows + s][sink] = capacity[s]
-    flow = 0
-    while True:
-        parent = [-1] * size
-        parent[source] = source
-        queue = [source]
-        for node in queue:
-            for nxt in range(size):
-                if parent[nxt] < 0 and residual[node][nxt] > 0:
-                    parent[nxt] = node
-                    queue.append(nxt)
-        if parent[sink] < 0:
-            break
-        node = sink
-        while node != source:
-            residual[parent[node]][node] -= 1
-            residual[node][parent[node]] += 1
-            node = parent[node]
-        flow += 1
-    if flow != sum(supply):
-        return None
-    return [[int(allowed[k][s]) - residual[k][rows + s] for s in range(columns)] for k in range(rows)]
+        for _ in range(supply[k]):
+            # parent[s] = (the column a row leaves to take s, that row); None for row k's own step
+            parent: dict[int, tuple[int | None, int]] = {s: (None, k) for s in range(columns) if allowed[k][s] and not up[k][s]}
+            queue = list(parent)
+            end = None
+            for column in queue:
+                if room[column] > 0:
+                    end = column
+                    break
+                for other in sorted(users[column]):
+                    for target in range(columns):
+                        if target not in parent and allowed[other][target] and not up[other][target]:
+                            parent[target] = (column, other)
+                            queue.append(target)
+            if end is None:
+                return None
+            room[end] -= 1
+            column = end
+            while True:
+                previous, row = parent[column]
+                up[row][column] = 1
+                users[column].add(row)
+                if previous is None:
+                    break
+                up[row][previous] = 0
+                users[previous].discard(row)
+                column = previous
+    return up
 
 
 def _group_value(record: ImageRecord, attribute: str) -> str | None:
@@ -348,7 +353,7 @@ def _deal_images(
     order = sorted(by_stratum, key=lambda s: (s is None, s if s is not None else 0))
     sizes = [len(by_stratum[s]) for s in order]
     table = round_table(sizes, weights, targets)
-    if table is None:  # rare with strata: keep every category share, let the sizes move by one
+    if table is None:  # rare: keep every category share, let the sizes leave their exact counts
         ceilings = [-(-(len(units) * w) // 1) for w in weights]
         table = round_table(sizes, weights, [int(c) for c in ceilings])
         report.note("stratified split: sizes off their exact targets to keep every category share")

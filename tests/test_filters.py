@@ -247,6 +247,21 @@ def test_round_table_keeps_rows_columns_and_cells_within_one():
         assert all(abs(cell - n * w) < 1 for row, n in zip(table, rows) for cell, w in zip(row, weights))
 
 
+def test_stratified_split_keeps_category_shares_when_exact_sizes_are_impossible():
+    # 10/4/4 images over 1/4,1/4,1/10,1/5,1/5: no rounding keeps both the sizes 4,4,2,4,4 and the shares
+    weights = filters.parse_ratios("0.25,0.25,0.1,0.2,0.2")
+    assert filters.round_table([10, 4, 4], weights, [4, 4, 2, 4, 4]) is None
+    report = Report()
+    result = filters.split_dataset(
+        make_dataset({1: 10, 2: 4, 3: 4}, 0), ratios=weights, names="a,b,c,d,e", stratify=True, report=report
+    )
+    assert sum(split_counts(result.records).values()) == 18
+    for category_id, total in ((1, 10), (2, 4), (3, 4)):
+        per_split = Counter(r.split for r in result.records if _category(r) == category_id)
+        assert all(abs(per_split[n] - total * w) < 1 for n, w in zip("abcde", weights))
+    assert "stratified split: sizes off their exact targets to keep every category share" in report.notes
+
+
 def test_split_summary_csv_lists_classes_absent_from_a_split():
     records = make_records({1: 3, 2: 1}, 0)
     result = filters.split_dataset(
