@@ -39,12 +39,13 @@ present in the GT.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import io
 import math
 import os
 from operator import itemgetter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -392,10 +393,9 @@ def _result(prediction: Prediction, image_id: int, category_id: int, width: int,
     return out
 
 
-def results_coco(gt: COCO, results: list[dict[str, Any]], *, task: InstanceTask) -> COCO:
-    """The results object ``COCO.loadRes`` builds (same ids, areas and boxes), also for no results."""
-    res = COCO()
-    res.dataset = {"images": list(gt.dataset["images"]), "categories": list(gt.dataset["categories"])}
+def complete_results(results: list[dict[str, Any]], *, task: InstanceTask) -> None:
+    """Add the fields ``COCO.loadRes`` adds to results (ids from 1 in input order, area, box or
+    box polygon, iscrowd 0), in place: the same objects COCOeval would score."""
     for index, result in enumerate(results, 1):
         result["id"] = index
         result["iscrowd"] = 0
@@ -406,20 +406,79 @@ def results_coco(gt: COCO, results: list[dict[str, Any]], *, task: InstanceTask)
         else:
             result["area"] = mask_utils.area(result["segmentation"])
             result["bbox"] = mask_utils.toBbox(result["segmentation"])
-    res.dataset["annotations"] = results
-    with contextlib.redirect_stdout(io.StringIO()):
-        res.createIndex()
-    return res
 
 
-def run_cocoeval(doc: dict[str, Any], results: list[dict[str, Any]], *, task: InstanceTask) -> COCOeval:
-    """COCOeval evaluated, accumulated and summarised (its printing swallowed)."""
+#: (images, GT annotations, results, categories) of a run of consecutive images.
+ImageChunk = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def iter_image_chunks(doc: Mapping[str, Any], results: Sequence[dict[str, Any]], size: int) -> Iterator[ImageChunk]:
+    """The GT and the results cut into runs of ``size`` images in id order (COCOeval's order)."""
+    images = sorted(doc["images"], key=lambda image: image["id"])
+    annotations: dict[int, list[dict[str, Any]]] = {}
+    for ann in doc["annotations"]:
+        annotations.setdefault(ann["image_id"], []).append(ann)
+    detections: dict[int, list[dict[str, Any]]] = {}
+    for result in results:
+        detections.setdefault(result["image_id"], []).append(result)
+    for start in range(0, len(images), size):
+        chunk = images[start : start + size]
+        ids = [image["id"] for image in chunk]
+        yield (
+            chunk,
+            [a for i in ids for a in annotations.get(i, ())],
+            [r for i in ids for r in detections.get(i, ())],
+            doc["categories"],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateImages:
+    """The executor step: COCOeval's per-image matching (``evaluate()``) on one chunk of images.
+
+    Matching is per (image, category), so chunks are independent; their ``evalImgs`` are stitched
+    back in COCOeval's [category][area][image] order before ``accumulate()``.
+    """
+
+    task: InstanceTask
+
+    def __call__(self, chunk: ImageChunk) -> list[dict[str, Any] | None]:
+        images, annotations, results, categories = chunk
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt, dt = COCO(), COCO()
+            gt.dataset = {"images": images, "annotations": annotations, "categories": categories}
+            dt.dataset = {"images": images, "annotations": results, "categories": categories}
+            gt.createIndex()
+            dt.createIndex()
+            evaluator = COCOeval(gt, dt, iouType=self.task)
+            evaluator.evaluate()
+        return evaluator.evalImgs
+
+
+def run_cocoeval(
+    doc: dict[str, Any], results: list[dict[str, Any]], ctx: RunContext, *, task: InstanceTask, chunk_images: int = 200
+) -> COCOeval:
+    """COCOeval's numbers: per-image matching on the executor in chunks, then ``accumulate()`` and
+    ``summarize()`` here, on the stitched ``evalImgs`` (its printing swallowed)."""
+    if not doc["images"]:
+        raise ValidationError("the GT has no images: nothing to evaluate")
+    complete_results(results, task=task)
+    chunks = list(iter_image_chunks(doc, results, chunk_images))
+    evaluator = COCOeval(iouType=task)
+    evaluator.params.imgIds = sorted(image["id"] for image in doc["images"])
+    evaluator.params.catIds = sorted(category["id"] for category in doc["categories"])
+    areas = len(evaluator.params.areaRng)
+    stitched: list[list[dict[str, Any] | None]] = [[] for _ in range(len(evaluator.params.catIds) * areas)]
+    for part, (images, *_rest) in zip(
+        ctx.map_items(EvaluateImages(task), chunks, desc=f"evaluate {task}", name_of=lambda chunk: chunk[0][0]["file_name"], chunksize=1),
+        chunks,
+    ):
+        size = len(images)
+        for block in range(len(stitched)):
+            stitched[block].extend(part[block * size : (block + 1) * size])
+    evaluator.evalImgs = [entry for block in stitched for entry in block]
+    evaluator._paramsEval = copy.deepcopy(evaluator.params)
     with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO()
-        gt.dataset = doc
-        gt.createIndex()
-        evaluator = COCOeval(gt, results_coco(gt, results, task=task), iouType=task)
-        evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
     return evaluator
@@ -499,7 +558,7 @@ def evaluate_instances(
         ctx.report.note(category_key_note(table, by_index=by_index))
     if not results:
         ctx.report.note("no prediction could be scored: every number is 0")
-    evaluator = run_cocoeval(doc, results, task=task)
+    evaluator = run_cocoeval(doc, results, ctx, task=task)
     instances: dict[int, int] = {}
     for ann in doc["annotations"]:
         if not ann.get("iscrowd"):

@@ -29,6 +29,7 @@ from fashiondata.evaluate import (
     parse_coco_results,
     parse_yolo_prediction_line,
     read_index_mask,
+    run_cocoeval,
     semantic_scores,
 )
 from fashiondata.executor import ProcessExecutor
@@ -137,6 +138,21 @@ def test_twelve_numbers_equal_cocoeval(tmp_path: Path, task: str, seed: int) -> 
     for name, expected in zip(STAT_NAMES, reference.stats):
         assert ours[name] == (None if expected < 0 else pytest.approx(expected, abs=1e-6)), name
     assert 0.05 < ours["AP"] < 0.95  # the perturbation leaves something to measure
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+@pytest.mark.parametrize("task", ["bbox", "segm"])
+def test_images_evaluated_in_chunks_on_the_executor_equal_one_cocoeval(tmp_path: Path, task: str, executor: str) -> None:
+    gt = make_gt(9, images=17)
+    results = perturbed_results(gt, 10, task=task)
+    reference = cocoeval_reference(write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", results), task)
+    ctx = RunContext(executor=ProcessExecutor(2) if executor == "process" else RunContext().executor)
+
+    evaluator = run_cocoeval(json.loads(json.dumps(gt)), json.loads(json.dumps(results)), ctx, task=task, chunk_images=4)
+    ctx.executor.close()
+
+    assert evaluator.stats.tolist() == pytest.approx(reference.stats.tolist(), abs=1e-12)
+    assert np.array_equal(evaluator.eval["precision"], reference.eval["precision"])
 
 
 def test_per_category_ap_equals_cocoeval_precision(tmp_path: Path) -> None:
