@@ -40,9 +40,8 @@ from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.formats import coco
+from fashiondata import io
 from fashiondata.io import (
-    MAX_IMAGE_PIXELS,
-    ImageTooLargeError,
     exif_orientation,
     image_header_size,
     image_truncation,
@@ -219,9 +218,8 @@ def check_image_file(path: Path, width: int | None, height: int | None, backend:
         size = image_header_size(path)
     except ParseError as error:
         return [*issues, ("image-unreadable", error.reason)], None
-    if size[0] * size[1] > MAX_IMAGE_PIXELS:
-        error = ImageTooLargeError(path, f"{size[0]}x{size[1]} pixels exceed the limit of {MAX_IMAGE_PIXELS}")
-        return [*issues, ("image-too-large", error.reason)], None
+    if size[0] * size[1] > io.MAX_IMAGE_PIXELS:
+        return [*issues, ("image-too-large", f"{size[0]}x{size[1]} pixels exceed the limit of {io.MAX_IMAGE_PIXELS}")], None
     if reason := image_truncation(path):
         issues.append(("image-truncated", reason))
     orientation = exif_orientation(path)
@@ -549,6 +547,8 @@ def load_yolo_layout(path: str) -> YoloLayout:
         if isinstance(config.get("path"), str) and (root / config["path"]).is_dir():
             root = root / config["path"]
     names = config.get("names")
+    if names is None and yaml_path is None:
+        names = _names_file(root)
     if names is not None and not isinstance(names, (list, dict)):
         raise ParseError(yaml_path or path, "names must be a list or a mapping", "names")
     class_count = None
@@ -570,9 +570,17 @@ def load_yolo_layout(path: str) -> YoloLayout:
     return YoloLayout(yaml_path, class_count, kpt_shape, pairs, tuple(orphans))
 
 
+def _names_file(root: Path) -> list[str] | None:
+    """Class names from ``classes.txt`` or a ``*.names`` file (Darknet, LabelImg), one a line."""
+    for candidate in [root / "classes.txt", *sorted(root.glob("*.names"))]:
+        if candidate.is_file():
+            return [line.strip() for line in candidate.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    return None
+
+
 def _yolo_images(root: Path, config: dict[str, Any]) -> list[str]:
     entries: list[Any] = []
-    for split in ("train", "val", "test"):
+    for split in ("train", "val", "test", "minival"):
         value = config.get(split)
         entries.extend(value if isinstance(value, list) else [value] if isinstance(value, str) else [])
     if not entries:
