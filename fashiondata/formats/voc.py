@@ -59,7 +59,6 @@ from fashiondata.registry import FormatOption, FormatSpec, register_format
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
 )
-_INT = re.compile(r"[-+]?\d+")
 _POLYGON_COORD = re.compile(r"([xy])(\d+)")
 _FLAGS = {"0": 0, "1": 1, "false": 0, "true": 1, "no": 0, "yes": 1}
 _UNREAD = ("part", "actions")
@@ -90,15 +89,20 @@ class VocImage(NamedTuple):
 def parse_number(text: str | None, path: object, location: str) -> int | float:
     """``"134"`` → 134, ``"5.5"`` → 5.5; anything else (empty, NaN, infinity) is a ParseError."""
     value = (text or "").strip()
-    if _INT.fullmatch(value):
-        return int(value)
-    try:
-        number = float(value)
-    except ValueError:
-        raise ParseError(path, f"expected a number, got {value!r}", location) from None
-    if not math.isfinite(number):
-        raise ParseError(path, f"expected a finite number, got {value!r}", location)
-    return number
+    if "_" not in value:  # Python's int()/float() accept 1_000; VOC tools do not
+        try:
+            return int(value)
+        except ValueError:
+            pass
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                return number
+            raise ParseError(path, f"expected a finite number, got {value!r}", location)
+    raise ParseError(path, f"expected a number, got {value!r}", location)
 
 
 def format_number(value: float) -> str:
@@ -130,9 +134,19 @@ def parse_xml(data: bytes, path: object) -> etree._Element:
     return root
 
 
-def _text(element: etree._Element, tag: str) -> str | None:
-    child = element.find(tag)
-    return child.text.strip() if child is not None and child.text is not None else None
+def _first_children(element: etree._Element) -> dict[Any, etree._Element]:
+    """The first child element of each tag (what ``find(tag)`` gives), in one pass."""
+    found: dict[Any, etree._Element] = {}
+    for child in element:
+        found.setdefault(child.tag, child)
+    return found
+
+
+def _text(children: dict[Any, etree._Element], tag: str) -> str | None:
+    """The stripped text of the first child with this tag (None when absent)."""
+    child = children.get(tag)
+    text = child.text if child is not None else None
+    return text.strip() if text is not None else None
 
 
 def _flag(text: str, path: object, location: str) -> int:
@@ -148,8 +162,9 @@ def parse_polygon(element: etree._Element, path: object, location: str) -> list[
     if points:
         ring: list[float] = []
         for index, point in enumerate(points, 1):
+            children = _first_children(point)
             for tag in ("x", "y"):
-                ring.append(parse_number(_text(point, tag), path, f"{location}/pt[{index}]/{tag}"))
+                ring.append(parse_number(_text(children, tag), path, f"{location}/pt[{index}]/{tag}"))
         return ring
     coords: dict[int, dict[str, int | float]] = {}
     for child in element:
@@ -167,26 +182,36 @@ def parse_polygon(element: etree._Element, path: object, location: str) -> list[
     return ring
 
 
-def parse_object(element: etree._Element, path: object, location: str) -> VocObject:
-    """One ``<object>`` element."""
-    name = _text(element, "name")
+def parse_object(element: etree._Element, path: object, location: str, unread: Counter[str] | None = None) -> VocObject:
+    """One ``<object>`` element; ``<part>``/``<actions>`` children are counted in ``unread``."""
+    children: dict[Any, etree._Element] = {}
+    polygon_elements = []
+    for child in element:
+        tag = child.tag
+        if tag == "polygon":
+            polygon_elements.append(child)
+        elif tag not in children:
+            children[tag] = child
+        elif tag in _UNREAD and unread is not None:
+            unread[tag] += 1
+    if unread is not None:
+        unread.update(tag for tag in _UNREAD if tag in children)
+    name = _text(children, "name")
     if not name:
         raise ParseError(path, "object has no <name>", f"{location}/name")
     attributes: dict[str, Any] = {}
-    pose = _text(element, "pose")
+    pose = _text(children, "pose")
     if pose is not None:
         attributes["pose"] = pose
     for tag in ("truncated", "difficult", "occluded"):
-        text = _text(element, tag)
+        text = _text(children, tag)
         if text:
             attributes[tag] = _flag(text, path, f"{location}/{tag}")
-    rings = [
-        parse_polygon(polygon, path, f"{location}/polygon[{index}]")
-        for index, polygon in enumerate(element.findall("polygon"), 1)
-    ]
+    rings = [parse_polygon(polygon, path, f"{location}/polygon[{index}]") for index, polygon in enumerate(polygon_elements, 1)]
     polygons = Polygons(tuple(rings)) if rings else None
-    box = element.find("bndbox")
-    if box is not None:
+    box_element = children.get("bndbox")
+    if box_element is not None:
+        box = _first_children(box_element)
         xmin, ymin, xmax, ymax = (
             parse_number(_text(box, tag), path, f"{location}/bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")
         )
@@ -203,16 +228,23 @@ def parse_object(element: etree._Element, path: object, location: str) -> VocObj
 def parse_voc(data: bytes, path: object, *, images_root: str | None = None) -> VocImage:
     """One VOC annotation file's bytes into a :class:`VocImage`."""
     root = parse_xml(data, path)
-    raw_name = _text(root, "filename")
+    children: dict[Any, etree._Element] = {}
+    elements = []
+    for child in root:
+        if child.tag == "object":
+            elements.append(child)
+        else:
+            children.setdefault(child.tag, child)
+    raw_name = _text(children, "filename")
     if not raw_name:
         raise ParseError(path, "no <filename>", "/annotation/filename")
     try:
         file_name = safe_relative_path(raw_name)
     except ValidationError as error:
         raise ParseError(path, str(error), "/annotation/filename") from None
-    size = root.find("size")
     width = height = 0
-    if size is not None:
+    if "size" in children:
+        size = _first_children(children["size"])
         for tag in ("width", "height"):
             text = _text(size, tag)
             if text:
@@ -224,12 +256,9 @@ def parse_voc(data: bytes, path: object, *, images_root: str | None = None) -> V
         if images_root is None:
             raise ParseError(path, "no image size in <size>: give the images folder (--images) to read it from the image", "/annotation/size")
         width, height = image_size(join_inside(images_root, file_name))
+    unread: Counter[str] = Counter()
     objects = tuple(
-        parse_object(element, path, f"/annotation/object[{index}]")
-        for index, element in enumerate(root.findall("object"), 1)
-    )
-    unread = Counter(
-        tag for element in root.findall("object") for tag in _UNREAD for _ in element.findall(tag)
+        parse_object(element, path, f"/annotation/object[{index}]", unread) for index, element in enumerate(elements, 1)
     )
     return VocImage(
         file_name, width, height, objects,
