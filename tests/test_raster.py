@@ -1,0 +1,103 @@
+"""Pixels: pycocotools round trips, and label masks traced on pixel edges so that COCO's own
+rasteriser gives the mask back exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+
+from fashiondata import raster
+from fashiondata.geometry import join_rings
+from fashiondata.model import BBox, Polygons, Rle
+
+PIXEL = [0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "segmentation, height, width, area, bbox",
+    [
+        (Polygons((PIXEL,)), 3, 3, 1.0, BBox(0, 0, 1, 1)),  # one pixel traced on its edges
+        (Polygons(([1, 1, 4, 1, 4, 3, 1, 3], [5, 0, 7, 0, 7, 1, 5, 1])), 4, 8, 8.0, BBox(1, 0, 6, 3)),  # 2 parts
+        (Rle(size=(2, 3), counts=[1, 2, 3]), 2, 3, 2.0, BBox(0, 0, 2, 2)),  # uncompressed, column-major
+        (Polygons(([0, 0, 1, 1],)), 2, 2, 0.0, BBox(0, 0, 1, 1)),  # a 2-point ring fills nothing
+    ],
+)
+def test_area_and_bbox_follow_pycocotools(segmentation, height, width, area, bbox):
+    assert raster.mask_area(segmentation, height, width) == area
+    assert raster.mask_bbox(segmentation, height, width) == bbox
+
+
+def test_encode_mask_round_trips_through_decode():
+    mask = np.zeros((5, 7), np.uint8)
+    mask[1:4, 2:6] = 1
+    rle = raster.encode_mask(mask)
+    assert isinstance(rle.counts, str) and rle.size == (5, 7)
+    assert np.array_equal(raster.decode(rle, 5, 7), mask)
+
+
+@pytest.mark.parametrize(
+    "a, b, iou",
+    [
+        (np.array([[1, 1], [0, 0]], np.uint8), np.array([[1, 0], [0, 0]], np.uint8), 0.5),
+        (np.zeros((2, 2), np.uint8), np.zeros((2, 2), np.uint8), 1.0),  # both empty
+    ],
+)
+def test_masks_iou(a, b, iou):
+    assert raster.masks_iou(a, b) == iou
+
+
+def _fill(components: list[raster.Component], height: int, width: int) -> np.ndarray:
+    rings = [r.ravel().tolist() for c in components for r in (c.outer, *c.holes)]
+    return mask_utils.decode(mask_utils.frPyObjects([join_rings(rings)], height, width))[..., 0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_traced_rings_fill_back_to_the_same_pixels(seed):
+    rng = np.random.default_rng(seed)
+    # noise at several densities: diagonal touches, one-pixel lines, holes, islands in holes
+    mask = (rng.random((40, 50)) < (0.2 + 0.12 * seed)).astype(np.uint8)
+    components = raster.trace_components(mask)
+    assert np.array_equal(_fill(components, 40, 50), mask)
+    assert sum(c.area for c in components) == int(mask.sum())
+
+
+def test_traced_donut_has_one_hole_and_its_pixel_count():
+    mask = np.zeros((9, 9), np.uint8)
+    mask[1:8, 1:8] = 1
+    mask[3:6, 3:6] = 0
+    (donut,) = raster.trace_components(mask)
+    assert len(donut.holes) == 1 and donut.area == 49 - 9
+    assert sorted(map(tuple, donut.outer.tolist())) == [(1, 1), (1, 8), (8, 1), (8, 8)]
+    assert sorted(map(tuple, donut.holes[0].tolist())) == [(3, 3), (3, 6), (6, 3), (6, 6)]
+
+
+def test_trace_origin_shifts_every_vertex():
+    (component,) = raster.trace_components(np.ones((1, 1), np.uint8), origin=(10, 20))
+    assert sorted(map(tuple, component.outer.tolist())) == [(10, 20), (10, 21), (11, 20), (11, 21)]
+
+
+def test_simplify_keeps_small_parts_and_simplifies_big_ones_within_tolerance():
+    yy, xx = np.mgrid[:300, :300]
+    disc = ((xx - 150) ** 2 + (yy - 150) ** 2 < 120**2).astype(np.uint8)
+    speck = np.zeros((10, 10), np.uint8)
+    speck[3:6, 2:7] = 1
+    (big,) = raster.trace_components(disc)
+    (small,) = raster.trace_components(speck)
+    simple_big = raster.simplify_component(big, tolerance=1.0, relative=0.025)
+    assert 3 <= len(simple_big.outer) < len(big.outer) / 2
+    assert set(map(tuple, simple_big.outer.tolist())) <= set(map(tuple, big.outer.tolist()))  # a subset
+    assert raster.simplify_component(small, tolerance=1.0, relative=0.025) is small
+    assert raster.masks_iou(_fill([simple_big], 300, 300), disc) > 0.995
+
+
+def test_color_lookup_maps_exact_colours_and_marks_others_unknown():
+    lookup = raster.color_lookup([(0, 0, 0), (211, 211, 211)], [0, 5])
+    rgb = np.array([[[0, 0, 0], [211, 211, 211], [211, 211, 212]]], np.uint8)
+    assert raster.colors_to_labels(rgb, lookup).tolist() == [[0, 5, 0xFFFF]]
+
+
+def test_color_tolerance_maps_near_colours_to_the_nearest_class():
+    lookup = raster.color_lookup([(100, 100, 100), (110, 100, 100)], [1, 2], tolerance=6)
+    rgb = np.array([[[97, 103, 100], [104, 100, 100], [106, 100, 100], [100, 100, 93]]], np.uint8)
+    assert raster.colors_to_labels(rgb, lookup).tolist() == [[1, 1, 2, 0xFFFF]]
