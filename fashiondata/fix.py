@@ -96,7 +96,9 @@ def _polygons_in(geometry: Any) -> Iterator[Any]:
 
 
 def _flat_exterior(polygon: Any) -> list[float]:
-    coords = np.round(np.asarray(polygon.exterior.coords)[:-1], DECIMALS)
+    """The outer ring, counter-clockwise from its smallest (x, y): the same whatever GEOS returns."""
+    coords = np.round(np.asarray(shapely.geometry.polygon.orient(polygon, 1.0).exterior.coords)[:-1], DECIMALS)
+    coords = np.roll(coords, -int(np.lexsort((coords[:, 1], coords[:, 0]))[0]), axis=0)
     return [float(v) + 0.0 for v in coords.ravel()]  # + 0.0 turns -0.0 into 0.0
 
 
