@@ -55,7 +55,7 @@ def repair_rings(rings: Sequence[Sequence[float]], width: int, height: int) -> t
     >>> repair_rings([[0, 0, 4, 0, 4, 4, 0, 4]], 10, 10)
     ([[0, 0, 4, 0, 4, 4, 0, 4]], [])
     >>> repair_rings([[0, 0, 4, 0], [5, 5, 20, 5, 20, 8]], 10, 10)[0]
-    [[10.0, 8.0, 10.0, 5.0, 5.0, 5.0]]
+    [[5.0, 5.0, 10.0, 5.0, 10.0, 6.0]]
     """
     frame = shapely.box(0, 0, width, height)
     kept: list[list[float]] = []
