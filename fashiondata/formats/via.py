@@ -358,7 +358,7 @@ def circle_through(x1: float, y1: float, x2: float, y2: float, x3: float, y3: fl
     s1, s2, s3 = x1 * x1 + y1 * y1, x2 * x2 + y2 * y2, x3 * x3 + y3 * y3
     cx = (s1 * (y2 - y3) + s2 * (y3 - y1) + s3 * (y1 - y2)) / d
     cy = (s1 * (x3 - x2) + s2 * (x1 - x3) + s3 * (x2 - x1)) / d
-    return cx, cy, math.hypot(x1 - cx, y1 - cy)
+    return cx + 0.0, cy + 0.0, math.hypot(x1 - cx, y1 - cy)  # + 0.0: no -0.0
 
 
 def ellipse_ring(

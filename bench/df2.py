@@ -1,0 +1,146 @@
+"""Benchmark ``fashiondata convert df2coco`` on a generated DeepFashion2-shaped folder.
+
+Generates (seeded, under bench/_data/) a DeepFashion2 split folder as in ../shared/BENCHMARKS.md:
+``annos/NNNNNN.json`` with 1–3 items each (all 13 categories, each with its real landmark count,
+1–3 polygons per item) and ``image/NNNNNN.jpg`` of the true size (a few real DeepFashion2 sizes), then
+times whole processes:
+
+* the floor: parse every annotation file with orjson and read every JPEG header (stdlib only);
+* ours, read only: ``fashiondata info DIR --format df2`` (parse, header, keypoint slots, mask areas);
+* ours: ``fashiondata convert df2coco DIR OUT`` serial, with ``-j 2``, and with ``--area bbox`` (no
+  mask rasterisation: the cost of exact mask areas is the difference);
+* the CLI's start-up alone (``fashiondata --help``), which every "ours" row includes.
+
+No peer is timed: the official ``deepfashion2_to_coco.py`` does not run (``num_images`` is undefined).
+Prints median wall time, throughput (images/s), peak memory and the ratio to the floor.
+
+Usage: ``python bench/df2.py [--images 5000] [--repeat 3] [--seed 0]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+import orjson
+from measure import print_table, run_command
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+LANDMARKS = {1: 25, 2: 33, 3: 31, 4: 39, 5: 15, 6: 15, 7: 10, 8: 14, 9: 8, 10: 29, 11: 37, 12: 19, 13: 19}
+NAMES = {
+    1: "short sleeve top", 2: "long sleeve top", 3: "short sleeve outwear", 4: "long sleeve outwear", 5: "vest",
+    6: "sling", 7: "shorts", 8: "trousers", 9: "skirt", 10: "short sleeve dress", 11: "long sleeve dress",
+    12: "vest dress", 13: "sling dress",
+}
+SIZES = ((468, 624), (640, 960), (748, 585), (800, 800), (540, 720))
+
+FLOOR = r"""
+import os, struct, sys, orjson
+root = sys.argv[1]
+def jpeg_size(path):
+    with open(path, "rb") as f:
+        data = f.read(65536)
+    i = 2
+    while i < len(data):
+        marker = data[i + 1]
+        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            return w, h
+        i += 2 + length
+    raise ValueError(path)
+for name in sorted(os.listdir(os.path.join(root, "annos"))):
+    orjson.loads(open(os.path.join(root, "annos", name), "rb").read())
+    jpeg_size(os.path.join(root, "image", name[:-5] + ".jpg"))
+"""
+
+
+def smooth_ring(rng: random.Random, cx: float, cy: float, rx: float, ry: float) -> list[int]:
+    """A garment-like closed ring of 12–40 integer vertices around (cx, cy)."""
+    import math
+
+    n = rng.randint(12, 40)
+    ring = []
+    for k in range(n):
+        angle = 2 * math.pi * k / n
+        scale = rng.uniform(0.8, 1.0)
+        ring += [round(cx + scale * rx * math.cos(angle)), round(cy + scale * ry * math.sin(angle))]
+    return ring + ring[:2]  # DeepFashion2 repeats the first point
+
+
+def generate(root: Path, images: int, seed: int) -> None:
+    """The seeded DeepFashion2-shaped folder (JPEGs of the true sizes, one encoding per size)."""
+    import cv2
+    import numpy as np
+
+    rng = random.Random(seed)
+    encoded = {}
+    for width, height in SIZES:
+        ok, data = cv2.imencode(".jpg", np.full((height, width, 3), 127, np.uint8))
+        encoded[(width, height)] = data.tobytes()
+    (root / "annos").mkdir(parents=True, exist_ok=True)
+    (root / "image").mkdir(exist_ok=True)
+    for number in range(1, images + 1):
+        width, height = rng.choice(SIZES)
+        doc: dict = {"source": rng.choice(("user", "shop")), "pair_id": number // 4 + 1}
+        for index in range(1, rng.randint(1, 3) + 1):
+            category_id = rng.randint(1, 13)
+            x1, y1 = rng.randint(0, width // 2), rng.randint(0, height // 2)
+            x2, y2 = rng.randint(x1 + 20, width - 1), rng.randint(y1 + 20, height - 1)
+            cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
+            parts = [smooth_ring(rng, cx, cy, rx, ry)]
+            for _ in range(rng.randint(0, 2)):
+                parts.append(smooth_ring(rng, cx + rx / 3, cy, rx / 3, ry / 3))
+            landmarks = []
+            for _ in range(LANDMARKS[category_id]):
+                landmarks += [rng.randint(x1, x2), rng.randint(y1, y2), rng.choice((0, 1, 2, 2))]
+            doc[f"item{index}"] = {
+                "segmentation": parts, "scale": rng.randint(1, 3), "viewpoint": rng.randint(1, 3),
+                "zoom_in": rng.randint(1, 3), "landmarks": landmarks, "style": rng.randint(0, 2),
+                "bounding_box": [x1, y1, x2, y2], "category_id": category_id, "occlusion": rng.randint(1, 3),
+                "category_name": NAMES[category_id],
+            }
+        (root / "annos" / f"{number:06d}.json").write_bytes(orjson.dumps(doc))
+        (root / "image" / f"{number:06d}.jpg").write_bytes(encoded[(width, height)])
+
+
+def timed(argv: list[str], repeat: int) -> tuple[float, float]:
+    walls, peaks = zip(*(run_command(argv) for _ in range(repeat)))
+    return statistics.median(walls), max(peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=5000, help="annotation files to generate (default 5000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command; the median is printed")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    root = DATA / f"df2_{args.images}_{args.seed}" / "train"
+    if not (root / "annos").is_dir():
+        print(f"generating {root} …", flush=True)
+        generate(root, args.images, args.seed)
+    out = DATA / "_df2_out"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cli = [sys.executable, "-m", "fashiondata_cli"]
+    rows = [
+        ("floor: orjson parse + JPEG headers", *timed([sys.executable, "-c", FLOOR, str(root)], args.repeat)),
+        ("ours: info --format df2 (read only)", *timed([*cli, "info", str(root), "--format", "df2", "--quiet"], args.repeat)),
+        ("ours: convert df2coco", *timed([*cli, "convert", "df2coco", str(root), str(out / "s.json"), "--overwrite", "--quiet"], args.repeat)),
+        ("ours: convert df2coco -j 2", *timed([*cli, "convert", "df2coco", str(root), str(out / "p.json"), "--overwrite", "--quiet", "-j", "2"], args.repeat)),
+        ("ours: convert df2coco --area bbox", *timed([*cli, "convert", "df2coco", str(root), str(out / "b.json"), "--overwrite", "--quiet", "--area", "bbox"], args.repeat)),
+        ("ours: CLI start-up (fashiondata --help)", *timed([*cli, "--help"], args.repeat)),
+    ]
+    print(f"{args.images} DeepFashion2 annotation files, {sum(1 for _ in (root / 'annos').iterdir())} on disk; no peer (the official converter does not run)")
+    print_table(rows, items=args.images, unit="images", floor="floor: orjson parse + JPEG headers")
+    shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
