@@ -31,7 +31,7 @@ Written (``coco2masks``, ``yolo2masks``)::
 
     OUT/
       classes.txt       background, then one name per class id (empty lines for unused ids)
-      <stem>.png        palette PNG, pixel = category id; 16-bit grayscale above 255 classes
+      [split/]<stem>.png  palette PNG, pixel = category id; 16-bit grayscale above 255 classes
                         (--binary: 0 background, 1 any instance)
 
 Instances are drawn largest first, so a small item lying on a larger one stays visible; boxes
@@ -539,11 +539,16 @@ def encode_png(labels: np.ndarray, palette: list[int] | None) -> bytes:
 
 
 def mask_name(record: ImageRecord) -> str:
-    """``images/a.jpg`` → ``images/a.png`` (safe relative path)."""
+    """``[split/]images/a.jpg`` → ``[split/]images/a.png`` (a safe relative path).
+
+    >>> mask_name(ImageRecord("a.jpg", 4, 4, split="val2017"))
+    'val2017/a.png'
+    """
     name = safe_relative_path(record.file_name)
     head, _, base = name.rpartition("/")
     stem = base.rsplit(".", 1)[0] if "." in base else base
-    return f"{head}/{stem}.png" if head else f"{stem}.png"
+    path = f"{head}/{stem}.png" if head else f"{stem}.png"
+    return f"{safe_relative_path(record.split)}/{path}" if record.split else path
 
 
 @dataclasses.dataclass(frozen=True)

@@ -156,6 +156,7 @@ class Layout:
     splits: tuple[tuple[str, tuple[Path, ...]], ...]
     root: Path
     keypoints: tuple[int, int] | None = None
+    missing: tuple[str, ...] = ()
 
 
 def load_layout(source: str | os.PathLike[str]) -> Layout:
@@ -179,6 +180,7 @@ def load_layout(source: str | os.PathLike[str]) -> Layout:
         if not root.is_dir():
             root = path.parent  # Ultralytics would look under its datasets dir; the yaml's folder is ours
     splits = []
+    missing = []
     for key in SPLIT_KEYS:
         value = doc.get(key)
         if value is None:
@@ -186,16 +188,29 @@ def load_layout(source: str | os.PathLike[str]) -> Layout:
         entries = value if isinstance(value, list) else [value]
         if not all(isinstance(e, str) for e in entries):
             raise ParseError(path, f"{key} must be a path or a list of paths", key)
-        splits.append((key, tuple(root / e for e in entries)))
+        resolved = [(e, resolve_entry(root, e)) for e in entries]
+        found = [p for _, p in resolved if p is not None]
+        missing.extend(f"{key}: {e}" for e, p in resolved if p is None)
+        if found:
+            splits.append((key, tuple(found)))
     if not splits:
-        raise ParseError(path, "no train, val or test entry")
+        raise ParseError(path, "no train, val or test entry names an existing folder, list or image")
     kpt = doc.get("kpt_shape")
     keypoints = None
     if kpt is not None:
         if not (isinstance(kpt, list) and len(kpt) == 2 and kpt[1] in (2, 3) and isinstance(kpt[0], int)):
             raise ParseError(path, "kpt_shape must be [K, 2] or [K, 3]", "kpt_shape")
         keypoints = (kpt[0], kpt[1])
-    return Layout(names, tuple(splits), root, keypoints)
+    return Layout(names, tuple(splits), root, keypoints, tuple(missing))
+
+
+def resolve_entry(root: Path, entry: str) -> Path | None:
+    """A split entry under the root; Roboflow's ``../train/images`` falls back to ``train/images``
+    as Ultralytics does. None when neither exists."""
+    path = root / entry
+    if not path.exists() and entry.startswith("../"):
+        path = root / entry[3:]
+    return path if path.exists() else None
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -223,20 +238,37 @@ def _bare_layout(folder: Path) -> Layout:
     return Layout(names, (("", (folder / "images",)),), folder)
 
 
-def iter_images(entry: Path) -> Iterator[Path]:
-    """The images an entry names: a folder (recursively), a ``.txt`` list, or one image."""
+def iter_images(entry: Path, root: Path) -> Iterator[Path]:
+    """The images an entry names: a folder (recursively), a ``.txt`` list, or one image.
+
+    A list's relative lines are looked up beside the list, then under the dataset root, then under
+    the root without a leading ``data/`` (Darknet and Datumaro write that prefix).
+    """
     if entry.is_dir():
         yield from sorted(p for p in entry.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    elif entry.suffix == ".txt" and entry.is_file():
-        for line in entry.read_text(encoding="utf-8-sig").splitlines():
+    elif entry.suffix == ".txt":
+        for number, line in enumerate(entry.read_text(encoding="utf-8-sig").splitlines(), 1):
             line = line.strip()
             if line:
-                image = Path(line)  # relative lines are relative to the list's folder, as Ultralytics does for ./
-                yield image if image.is_absolute() else entry.parent / image
-    elif entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file():
+                yield _listed_image(line, entry, root, number)
+    elif entry.suffix.lower() in IMAGE_SUFFIXES:
         yield entry
     else:
-        raise ValidationError(f"{entry}: no such image folder, image list or image")
+        raise ValidationError(f"{entry}: neither an image folder, an image list (.txt) nor an image")
+
+
+def _listed_image(line: str, listing: Path, root: Path, number: int) -> Path:
+    image = Path(line)
+    if image.is_absolute():
+        candidates = [image]
+    else:
+        candidates = [listing.parent / image, root / image]
+        if line.startswith("data/"):
+            candidates.append(root / line[len("data/"):])
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ParseError(listing, f"image {line} not found", f"line {number}")
 
 
 def split_and_name(image: Path, key: str, several_keys: bool) -> tuple[str | None, str]:
@@ -283,10 +315,12 @@ def read(sources: list[str], ctx: RunContext) -> Dataset:
     jobs: list[tuple[str, str, str, str | None]] = []
     seen: set[tuple[str | None, str]] = set()
     for layout in layouts:
+        for entry in layout.missing:
+            ctx.report.note(f"data.yaml entry not found, skipped: {entry}")
         several = len(layout.splits) > 1
         for key, entries in layout.splits:
             for entry in entries:
-                for image in iter_images(entry):
+                for image in iter_images(entry, layout.root):
                     split, file_name = split_and_name(image, key, several)
                     if (split, file_name) in seen:
                         continue  # an image listed by two splits (LVIS val holds train2017 images) is read once
