@@ -67,6 +67,10 @@ link_mode_option = click.option(
 
 #: --format, --to, --images, --link-mode: on the verbs that read a dataset and write a new one.
 dataset_io_options = _compose(source_format_option, to_format_option, images_option, link_mode_option)
+stream_option = click.option(
+    "--stream", is_flag=True, default=None,
+    help="Read huge COCO/LVIS JSON one image at a time, in bounded memory (automatic above 1 GiB).",
+)
 #: --json, --quiet, -v: on every verb.
 output_options = _compose(json_option, quiet_option, verbose_option)
 #: --executor, -j, --on-error: on every verb that does per-item work.

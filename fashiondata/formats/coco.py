@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ import orjson
 from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
+from fashiondata.formats import json_stream
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.io import open_atomic, safe_relative_path
 from fashiondata.model import (
@@ -51,7 +53,7 @@ from fashiondata.model import (
     Polygons,
     Rle,
 )
-from fashiondata.registry import FormatSpec, register_format
+from fashiondata.registry import FormatOption, FormatSpec, register_format
 from fashiondata.report import Report
 
 IMAGE_KEYS = ("id", "width", "height", "file_name")
@@ -284,6 +286,39 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
     return Dataset(CategoryTable(tuple(categories)), records, info, (str(path),))
 
 
+def stream_document(path: str) -> Dataset:
+    """Like :func:`parse_document` on a file, through a byte-offset index: records are parsed one image
+    at a time as they are iterated, so the whole document never sits in memory."""
+    index = json_stream.build_index(path)
+    if "images" not in index.present:
+        raise ParseError(path, "not a COCO file: no 'images' list", "/")
+    categories = [parse_category(obj, path, f"/categories/{i}") for i, obj in enumerate(json_stream.iter_elements(index, "categories"))]
+    table = CategoryTable(tuple(categories))
+    split = split_from_filename(path)
+
+    def iter_records() -> Iterator[ImageRecord]:
+        seen_annotations: set[int] = set()
+        for image_position, obj, members in json_stream.iter_images(index):
+            pointer = f"/images/{image_position}"
+            if not isinstance(obj, dict):
+                raise ParseError(path, "an image must be an object", pointer)
+            _int(obj.get("id"), path, f"{pointer}/id")
+            annotations = []
+            for position, ann_obj in members:
+                annotation = parse_annotation(ann_obj, path, f"/annotations/{position}")
+                if annotation.category_id not in table:
+                    raise ParseError(path, f"category_id {annotation.category_id} is not declared",
+                                     f"/annotations/{position}/category_id")
+                if annotation.id is not None:
+                    if annotation.id in seen_annotations:
+                        raise ParseError(path, f"duplicate annotation id {annotation.id}", f"/annotations/{position}/id")
+                    seen_annotations.add(annotation.id)
+                annotations.append(annotation)
+            yield parse_image(obj, path, pointer, tuple(annotations), split)
+
+    return Dataset(table, iter_records(), index.skeleton, (str(path),))
+
+
 def parse_image(
     obj: Mapping[str, Any], path: object, pointer: str, annotations: tuple[Annotation, ...], split: str | None
 ) -> ImageRecord:
@@ -453,12 +488,23 @@ def dumps(dataset: Dataset, ctx: RunContext | None = None) -> bytes:
 # ---------------------------------------------------------------- read / write
 
 
-def read(sources: Sequence[str], ctx: RunContext) -> Dataset:
-    """Read one or more COCO files into one dataset (categories must agree across files)."""
+#: Files larger than this are read by the streaming path unless ``stream=False`` is given.
+STREAM_THRESHOLD = 1 << 30
+
+
+def read(sources: Sequence[str], ctx: RunContext, stream: bool | None = None) -> Dataset:
+    """Read one or more COCO files into one dataset (categories must agree across files).
+
+    ``stream`` reads through a byte-offset index, one image at a time, in bounded memory (see
+    :mod:`fashiondata.formats.json_stream`); by default files above :data:`STREAM_THRESHOLD` stream.
+    """
     parts = []
     with gc_paused():
         for path in ctx.progress(sources, total=len(sources), desc="read coco"):
             try:
+                if stream or (stream is None and os.path.getsize(path) > STREAM_THRESHOLD):
+                    parts.append(stream_document(path))
+                    continue
                 parts.append(parse_document(load_json(path), path))
             except (ParseError, OSError) as error:
                 ctx.fail(error, str(path))  # raise, or skip this file with on_error="skip"
@@ -496,7 +542,11 @@ def combine(parts: Sequence[Dataset]) -> Dataset:
                     f"category id {category.id} is {known.name!r} in one source and {category.name!r} in "
                     f"{part.sources[0]}: merge them with `fashiondata merge` instead"
                 )
-    records = tuple(r for part in parts for r in part.records)
+    records = (
+        tuple(r for part in parts for r in part.records)
+        if all(part.is_materialized for part in parts)
+        else itertools.chain.from_iterable(part.records for part in parts)
+    )
     info = dict(parts[0].info)
     table = CategoryTable(tuple(sorted(categories.values(), key=lambda c: c.id)))
     return Dataset(table, records, info, tuple(s for part in parts for s in part.sources))
@@ -556,6 +606,10 @@ SPEC = register_format(
         sniff=sniff,
         read=read,
         write=write,
+        read_options=(
+            FormatOption("stream", "Read huge COCO/LVIS files one image at a time, in bounded memory "
+                         "(automatic above 1 GiB).", bool),
+        ),
         output="file",
         spec_url="https://cocodataset.org/#format-data",
     )
