@@ -13,6 +13,7 @@ from fashiondata.errors import FashionDataError
 from fashiondata_cli.commands import convert, evaluate, fix, formats, info, validate
 from fashiondata_cli.commands import balance, dedupe, merge, prune, split
 from fashiondata_cli.commands import filter as filter_command
+from fashiondata_cli.commands import detect, preview, stats
 
 EXIT_ERROR = 2
 
@@ -42,7 +43,7 @@ def cli() -> None:
     """Convert, filter, check and describe clothing and fashion segmentation datasets."""
 
 
-for module in (convert, evaluate, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split):
+for module in (convert, evaluate, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split, detect, preview, stats):
     cli.add_command(module.command)
 
 

@@ -564,3 +564,102 @@ def evaluate(
 
         write_report(result, report_dir, ctx)
     return ctx.report
+
+
+def detect(
+    images: PathLike,
+    *,
+    checks: str | Sequence[str] | None = None,
+    face_model: PathLike | None = None,
+    csv_path: PathLike | None = None,
+    ctx: RunContext | None = None,
+) -> Report:
+    """Colour kind and faces (persons, selfie) of every image under a folder.
+
+    Per-image results are in ``report.data["detections"]``, counts in ``report.data["summary"]``;
+    ``csv_path`` also writes them as CSV. See :mod:`fashiondata.detectors`.
+    """
+    from fashiondata.detectors import detect as detect_images
+
+    model = os.fspath(face_model) if face_model is not None else None
+    return detect_images(images, checks=checks, face_model=model, csv_path=csv_path, ctx=ctx)
+
+
+def stats(
+    path: PathLike | Sequence[PathLike],
+    format: str | None = None,
+    *,
+    detect: bool = False,
+    checks: str | Sequence[str] | None = None,
+    face_model: PathLike | None = None,
+    images: PathLike | None = None,
+    report_dir: PathLike | None = None,
+    ctx: RunContext | None = None,
+    **options: Any,
+) -> Report:
+    """Statistics of a dataset in any readable format; the numbers are in ``report.data["stats"]``.
+
+    ``detect`` also checks every image (under ``images``, by default the annotation file's folder)
+    for colour kind and faces; ``report_dir`` writes ``index.html``, ``stats.json`` and PNG plots
+    (needs the ``[report]`` extra). Definitions: :mod:`fashiondata.stats`.
+    """
+    from fashiondata import stats as statistics
+    from fashiondata.detectors import DetectImage, parse_checks
+
+    ctx = ctx or RunContext()
+    paths = _paths(path)
+    spec = get_format(format) if format else sniff_format(paths[0])
+    if report_dir is not None:
+        check_destination(report_dir, overwrite=ctx.overwrite)
+    if images is not None and any(o.name == "images" for o in spec.read_options):
+        options["images"] = images
+    detector = None
+    if detect:
+        root = os.fspath(images) if images is not None else _default_image_root(paths[0])
+        model = os.fspath(face_model) if face_model is not None else None
+        detector = DetectImage(parse_checks(checks), model, root)
+    result = statistics.compute(
+        paths, spec.name, ctx, read_dataset=lambda: read(paths, spec.name, ctx=ctx, **options), detector=detector
+    )
+    ctx.report.data["stats"] = result
+    if report_dir is not None:
+        from fashiondata.report_html import write_report
+
+        write_report(result, report_dir, overwrite=ctx.overwrite, title=os.path.basename(paths[0]))
+        ctx.report.outputs.append(os.fspath(report_dir))
+    return ctx.report
+
+
+def preview(
+    path: PathLike | Sequence[PathLike],
+    output: PathLike,
+    format: str | None = None,
+    *,
+    grid: str | tuple[int, int] = "4x4",
+    seed: int = 0,
+    categories: str | Sequence[str] | None = None,
+    images: PathLike | None = None,
+    tile_size: int = 320,
+    ctx: RunContext | None = None,
+    **options: Any,
+) -> Report:
+    """A PNG grid of randomly (but deterministically) chosen images with masks, boxes and labels.
+
+    Images come from ``images`` (by default the annotation file's folder); ``categories`` keeps only
+    images holding those categories and draws only them. See :mod:`fashiondata.preview`.
+    """
+    from fashiondata import preview as previewing
+
+    ctx = ctx or RunContext()
+    paths = _paths(path)
+    spec = get_format(format) if format else sniff_format(paths[0])
+    check_destination(output, overwrite=ctx.overwrite)
+    if images is not None and any(o.name == "images" for o in spec.read_options):
+        options["images"] = images
+    root = os.fspath(images) if images is not None else _default_image_root(paths[0])
+    dataset = select_categories(read(paths, spec.name, ctx=ctx, **options), categories, report=ctx.report)
+    previewing.write_preview(
+        dataset, output, ctx, image_root=root, grid=grid, seed=seed, tile_size=tile_size,
+        require_categories=categories is not None,
+    )
+    return ctx.report
