@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import print_table, run_command, run_python  # noqa: E402
+from measure import print_table, run_command, run_python
 
 DF2_NAMES = (
     "short sleeve top", "long sleeve top", "short sleeve outwear", "long sleeve outwear", "vest", "sling",

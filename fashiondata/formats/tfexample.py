@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Union
 
 import crc32c
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -37,7 +36,7 @@ from google.protobuf.message import DecodeError
 
 from fashiondata.errors import ParseError
 
-FeatureValue = Union[Sequence[bytes], Sequence[float], Sequence[int]]
+FeatureValue = Sequence[bytes] | Sequence[float] | Sequence[int]
 _KINDS = ("bytes_list", "float_list", "int64_list")
 _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")

@@ -49,8 +49,23 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import OutputExistsError, ParseError, ValidationError
 from fashiondata.formats.label_map import FILE_NAME as LABEL_MAP_NAME
 from fashiondata.formats.label_map import format_label_map, labels_for, read_label_map
-from fashiondata.formats.tfexample import DecodeError, RecordError, decode_example, encode_example, frame_record, iter_records
-from fashiondata.io import image_format, image_size, join_inside, open_atomic, safe_relative_path, staged_dir, write_bytes_atomic
+from fashiondata.formats.tfexample import (
+    DecodeError,
+    RecordError,
+    decode_example,
+    encode_example,
+    frame_record,
+    iter_records,
+)
+from fashiondata.io import (
+    image_format,
+    image_size,
+    join_inside,
+    open_atomic,
+    safe_relative_path,
+    staged_dir,
+    write_bytes_atomic,
+)
 from fashiondata.model import Annotation, BBox, Category, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
@@ -321,9 +336,11 @@ def resolve_categories(
         return label_map, resolved
     names: dict[int, str] = {}
     for (label, text), (path, where) in sorted(pairs.items()):
+        if label > 0 and text and names.setdefault(label, text) != text:
+            raise ParseError(path, f"label {label} is named both {names[label]!r} and {text!r}", where)
+    for label, _ in sorted(pairs):
         if label > 0:
-            if names.setdefault(label, text or f"class_{label}") != (text or f"class_{label}") and text:
-                raise ParseError(path, f"label {label} is named both {names[label]!r} and {text!r}", where)
+            names.setdefault(label, f"class_{label}")
     next_id = max(names, default=0) + 1
     for (label, text), _ in sorted(pairs.items()):
         if label > 0:
@@ -394,9 +411,8 @@ def read(
             for where, image in _iter_examples(path, ctx):
                 name = _image_name(image, len(decoded))
                 image = image._replace(file_name=name)
-                if stage is not None:
-                    if not _write_image(stage, image, written, path, where, ctx):
-                        continue
+                if stage is not None and not _write_image(stage, image, written, path, where, ctx):
+                    continue
                 decoded.append((path, where, image._replace(image=b"")))
     table, category_of = resolve_categories(decoded, fixed)
     records = []

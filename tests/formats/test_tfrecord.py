@@ -366,3 +366,20 @@ def test_length_field_is_little_endian_uint64(fixtures):
     data = (fixtures / "tfrecord" / "shop.record").read_bytes()
     (length,) = struct.unpack("<Q", data[:8])
     assert tfexample.decode_example(data[12:12 + length])["image/filename"] == ("bytes_list", [b"shop_0001.jpg"])
+
+
+def test_labels_without_text_take_the_name_given_elsewhere(tmp_path):
+    data = [
+        tfexample.encode_example({
+            "image/height": ("int64_list", [4]), "image/width": ("int64_list", [4]),
+            "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
+            "image/object/bbox/xmin": ("float_list", [0.0]), "image/object/bbox/ymin": ("float_list", [0.0]),
+            "image/object/bbox/xmax": ("float_list", [1.0]), "image/object/bbox/ymax": ("float_list", [1.0]),
+            "image/object/class/label": ("int64_list", [label]), "image/object/class/text": ("bytes_list", [name]),
+        })
+        for i, (label, name) in enumerate(((1, b""), (1, b"top"), (2, b"")))
+    ]
+    (tmp_path / "a.record").write_bytes(b"".join(tfexample.frame_record(d) for d in data))
+    dataset = fashiondata.read(tmp_path / "a.record", "tfrecord")
+    assert [(c.id, c.name) for c in dataset.categories] == [(1, "top"), (2, "class_2")]
+    assert [r.annotations[0].category_id for r in dataset.records] == [1, 1, 2]

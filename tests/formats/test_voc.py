@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from contextlib import nullcontext as does_not_raise
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -141,14 +141,14 @@ def test_cli_bad_file_exits_2_and_writes_nothing(run_cli, voc_dir, tmp_path, nam
     "xml, reason",
     [
         ("<annotation><size><width>1</width><height>1</height></size></annotation>", "no <filename>"),
-        ("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
-         "<object><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>", "no <name>"),
-        ("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
-         "<object><name>a</name></object></annotation>", "neither <bndbox> nor <polygon>"),
-        ("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
-         "<bndbox><xmin>2</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>", "xmax < xmin"),
-        ("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
-         "<truncated>maybe</truncated><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>", "0 or 1"),
+        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
+         "<object><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"), "no <name>"),
+        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
+         "<object><name>a</name></object></annotation>"), "neither <bndbox> nor <polygon>"),
+        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
+         "<bndbox><xmin>2</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"), "xmax < xmin"),
+        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
+         "<truncated>maybe</truncated><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"), "0 or 1"),
         ("<annotation><filename>/etc/passwd</filename></annotation>", "absolute"),
         ("<doc><filename>a.jpg</filename></doc>", "root element is <doc>"),
     ],
