@@ -81,7 +81,7 @@ def generate(root: Path, images: int, seed: int) -> None:
     rng = random.Random(seed)
     encoded = {}
     for width, height in SIZES:
-        ok, data = cv2.imencode(".jpg", np.full((height, width, 3), 127, np.uint8))
+        _ok, data = cv2.imencode(".jpg", np.full((height, width, 3), 127, np.uint8))
         encoded[(width, height)] = data.tobytes()
     (root / "annos").mkdir(parents=True, exist_ok=True)
     (root / "image").mkdir(exist_ok=True)

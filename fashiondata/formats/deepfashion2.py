@@ -49,7 +49,15 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.formats.coco import load_json
 from fashiondata.io import image_size
-from fashiondata.model import Annotation, BBox, Category, CategoryTable, ImageRecord, Keypoints, Polygons
+from fashiondata.model import (
+    Annotation,
+    BBox,
+    Category,
+    CategoryTable,
+    ImageRecord,
+    Keypoints,
+    Polygons,
+)
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
 #: (official name, the dataset's category_name, first landmark slot, slot count) by category id.
@@ -95,14 +103,16 @@ def category_table() -> CategoryTable:
 # ---------------------------------------------------------------- filters
 
 
-def parse_int_list(text: str | Sequence[int] | None, option: str) -> frozenset[int] | None:
-    """``"2,3"`` → {2, 3} for ``--viewpoint``/``--scale``; None stays None.
+def parse_int_list(text: str | int | Sequence[int] | None, option: str) -> frozenset[int] | None:
+    """``"2,3"`` → {2, 3} for ``--viewpoint``/``--scale`` (an int or a list of ints too); None stays None.
 
-    >>> sorted(parse_int_list("2, 3", "--viewpoint"))
-    [2, 3]
+    >>> sorted(parse_int_list("2, 3", "--viewpoint")), sorted(parse_int_list(2, "--scale"))
+    ([2, 3], [2])
     """
     if text is None:
         return None
+    if isinstance(text, int):
+        text = [text]
     items = text.split(",") if isinstance(text, str) else list(text)
     try:
         values = frozenset(int(str(item).strip()) for item in items if str(item).strip())
@@ -196,7 +206,7 @@ def parse_item(item: Any, path: object, pointer: str) -> tuple[Annotation, int]:
     if not isinstance(item, dict):
         raise ParseError(path, "an item must be an object", pointer)
     category_id = item.get("category_id")
-    if category_id not in CATEGORIES or isinstance(category_id, bool):
+    if not isinstance(category_id, int) or isinstance(category_id, bool) or category_id not in CATEGORIES:
         raise ParseError(path, f"category_id must be 1..13, got {category_id!r}", pointer + "/category_id")
     box = item.get("bounding_box")
     if not isinstance(box, list) or len(box) != 4:
@@ -306,6 +316,7 @@ def iter_tasks(source: str) -> Iterator[tuple[str, str, str, str | None]]:
     root = Path(source)
     if not root.is_dir():
         raise ParseError(source, "a DeepFashion2 source is a folder holding annos/ and image/")
+    splits: list[tuple[Path, str | None, str]]
     if (root / "annos").is_dir():
         splits = [(root, None, "")]
     else:

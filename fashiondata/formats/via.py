@@ -65,7 +65,7 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.formats.coco import ANNOTATION_KEYS, IMAGE_KEYS, load_json
 from fashiondata.io import image_size, safe_relative_path
-from fashiondata.model import Annotation, BBox, Category, CategoryTable, ImageRecord, Polygons
+from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord, Polygons
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
 #: Vertices of the polygon that stands for a circle or an ellipse (area 99.84 % of the true one).
@@ -205,9 +205,15 @@ def _parse_v2_attributes(obj: Any, path: str, pointer: str) -> dict[str, ViaAttr
     out: dict[str, ViaAttribute] = {}
     for name, spec in obj.items():
         spec = spec if isinstance(spec, dict) else {}
-        options = spec.get("options") if isinstance(spec.get("options"), dict) else {}
-        out[name] = ViaAttribute(name, str(spec.get("type") or ""), {str(k): v for k, v in options.items()})
+        options = _options(spec)
+        out[name] = ViaAttribute(name, str(spec.get("type") or ""), options)
     return out
+
+
+def _options(spec: Mapping[str, Any]) -> dict[str, str]:
+    """An attribute definition's ``options`` (option id → label), empty when it has none."""
+    options = spec.get("options")
+    return {str(k): v for k, v in options.items()} if isinstance(options, dict) else {}
 
 
 def _attributes_seen(files: Iterable[ViaFile]) -> dict[str, ViaAttribute]:
@@ -270,10 +276,8 @@ def _parse_v3_project(doc: Mapping[str, Any], path: str) -> ViaProject:
         spec = spec if isinstance(spec, dict) else {}
         name = str(spec.get("aname") or aid)
         names[str(aid)] = name
-        options = spec.get("options") if isinstance(spec.get("options"), dict) else {}
-        attributes[name] = ViaAttribute(
-            name, _V3_ATTRIBUTE_TYPES.get(spec.get("type"), ""), {str(k): v for k, v in options.items()}
-        )
+        kind = spec.get("type")
+        attributes[name] = ViaAttribute(name, _V3_ATTRIBUTE_TYPES.get(kind, "") if isinstance(kind, int) else "", _options(spec))
         if str(spec.get("anchor_id", "")).endswith("_XY1"):
             region_names.add(name)
     files_obj = doc["file"]
@@ -303,10 +307,10 @@ def _parse_v3_project(doc: Mapping[str, Any], path: str) -> ViaProject:
         pointer = json_pointer("file", fid)
         if not isinstance(spec, dict) or spec.get("type", _V3_IMAGE_FILE) != _V3_IMAGE_FILE:
             continue
-        name = spec.get("fname") or spec.get("src")
-        if not isinstance(name, str) or not name:
+        fname = spec.get("fname") or spec.get("src")
+        if not isinstance(fname, str) or not fname:
             raise ParseError(path, "fname must be a non-empty string", pointer + "/fname")
-        files.append(ViaFile(name, None, file_values[str(fid)], tuple(regions[str(fid)]), pointer))
+        files.append(ViaFile(fname, None, file_values[str(fid)], tuple(regions[str(fid)]), pointer))
     region = {n: attributes.get(n, ViaAttribute(n)) for n in sorted(region_names)}
     file = {n: a for n, a in attributes.items() if n not in region_names}
     return ViaProject(path, "3", tuple(files), region, file)
@@ -493,7 +497,7 @@ class _Pending:
     names: list[str | None]
 
 
-def iter_category_names(projects: Sequence[ViaProject], label: str | None) -> list[str]:
+def declared_category_names(projects: Sequence[ViaProject], label: str | None) -> list[str]:
     """Declared options of the label attribute first (labels, in order), for a stable table."""
     names: list[str] = []
     if label is None:
@@ -618,8 +622,8 @@ def _locate(pending: list[_Pending], images: str | None, root: Path, ctx: RunCon
                 ctx.fail(error, item.entry.filename)
                 continue
         if found is None:
-            error = ParseError(folder / names[index], "image not found", f"VIA entry {item.entry.pointer} of {item.source}")
-            ctx.fail(error, item.entry.filename)
+            missing = ParseError(folder / names[index], "image not found", f"VIA entry {item.entry.pointer} of {item.source}")
+            ctx.fail(missing, item.entry.filename)
             continue
         located[index] = found
         size_matched += 1
@@ -646,7 +650,7 @@ def read(sources: Sequence[str], ctx: RunContext, *, images: str | None = None, 
     label = choose_label_attribute(attribute_names, label_attribute)
     pending = [_convert_regions(project, entry, label, ctx) for project in projects for entry in project.files]
 
-    names = iter_category_names(projects, label)
+    names = declared_category_names(projects, label)
     names += [n for item in pending for n in item.names if n is not None]
     unlabeled = sum(n is None for item in pending for n in item.names)
     if unlabeled:

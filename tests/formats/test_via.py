@@ -18,7 +18,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.executor import ProcessExecutor
-from fashiondata.formats import coco, via
+from fashiondata.formats import via
 from fashiondata.model import BBox, Polygons
 
 VGG = Path("via_ox_vgg")
@@ -442,7 +442,7 @@ def test_cli_label_attribute_flag(run_cli, corpus, tmp_path):
 
 @pytest.mark.parametrize("name", ["via_project.json", "via_export.json", "via3_project.json"])
 def test_the_shop_fixture_reads_alike_in_vgg2_project_export_and_via3(fixtures, name):
-    dataset, report = read(fixtures / "via/shop" / name, label_attribute="garment")
+    dataset, _ = read(fixtures / "via/shop" / name, label_attribute="garment")
     assert [c.name for c in dataset.categories] == ["top", "trousers", "skirt", "dress"]
     records = by_name(dataset)
     assert [(r.width, r.height) for r in records.values()] == [(160, 120), (120, 160)]
