@@ -355,7 +355,8 @@ def split_from_filename(path: str | os.PathLike[str]) -> str | None:
     """
     stem = Path(path).stem
     match = _SPLIT_PREFIX.match(stem)
-    return stem[match.end():] or None if match else None
+    split = stem[match.end():] or None if match else None
+    return None if split in (".", "..") else split  # a split is a folder name writers use
 
 
 # ---------------------------------------------------------------- formatting (pure functions)

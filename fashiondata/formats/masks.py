@@ -223,6 +223,8 @@ def read_labels(path: str, table: ClassTable, *, color_tolerance: int = 0) -> np
     first pixel that has it), or a pixel value that is not a class of the table.
     """
     suffix = Path(path).suffix.lower()
+    if suffix != ".mat":
+        image_size(path)  # refuse a cut header or a decompression bomb before decoding pixels
     if suffix == ".mat":
         labels = _read_mat(path)
     elif suffix == ".png" and _is_palette_png(path):

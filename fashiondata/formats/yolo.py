@@ -218,7 +218,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         raise ParseError(path, "invalid YAML", f"line {mark.line + 1}" if mark else None) from error
     if not isinstance(doc, dict):
@@ -302,6 +302,8 @@ class ReadLabelFile:
             text = Path(label).read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return ImageRecord(file_name=file_name, width=width, height=height, split=split), False
+        except UnicodeDecodeError as error:
+            raise ParseError(label, f"not UTF-8 text: {error.reason}", f"byte {error.start}") from error
         annotations = parse_label_text(text, width, height, label, classes=self.classes, keypoints=self.keypoints)
         return ImageRecord(file_name=file_name, width=width, height=height, annotations=annotations, split=split), True
 
