@@ -260,7 +260,7 @@ def _run_operation(
     paths = _paths(src)
     reader, writer = _operation_formats(paths, dst, src_format, dst_format, ctx)
     _check_options([(reader, "read"), (writer, "write")], options)
-    options = {**options, **(shared or {})}
+    options = {**_default_images(paths, options), **(shared or {})}
     dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
     return write(step(dataset, ctx.report), dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
 
@@ -343,15 +343,18 @@ def split(
     paths = _paths(src)
     reader, writer = _operation_formats(paths, out_dir, src_format, dst_format, ctx)
     _check_options([(reader, "read"), (writer, "write")], options)
+    options = _default_images(paths, options)
     weights = filters.parse_ratios(ratios)
     split_names = filters.split_names(len(weights), names)
     dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
-    dataset = filters.split_dataset(
+    dataset, before = filters.split_dataset(
         dataset, ratios=weights, names=split_names, seed=seed, stratify=stratify, group_by=group_by, report=ctx.report
     )
     write_options = _pick(writer, "write", options)
     if "splits" in writer.capabilities:
-        return write(dataset, out_dir, writer.name, ctx=ctx, **write_options)
+        root = write_options.get("images")
+        origins = [(root, r.file_name, r.split) for r in before] if root else None
+        return _write_from_origins(dataset, origins, out_dir, writer, write_options, ctx)
     pattern = SPLIT_FILE_NAMES.get(writer.name, "{split}") if writer.output == "file" else "{split}"
     with staged_dir(out_dir, overwrite=ctx.overwrite) as stage:
         for name in split_names:
@@ -369,6 +372,7 @@ def merge(
     srcs: Sequence[PathLike],
     dst: PathLike,
     *,
+    images: PathLike | Sequence[PathLike] | None = None,
     category_map: PathLike | Mapping[str, str] | None = None,
     src_format: str | None = None,
     dst_format: str | None = None,
@@ -381,19 +385,86 @@ def merge(
     image attributes (``source``, ``source_file_name``, ``source_id``).
 
     Each source is read on its own (formats sniffed one by one unless ``src_format``); the output
-    format is the first source's unless ``dst_format``.
+    format is the first source's unless ``dst_format``. ``images`` is one image root for every
+    source or one per source (default: a YOLO dataset's own ``images/``); a
+    writer that places images (YOLO) gets each image from its own source's root, under its new name.
     """
     ctx = ctx or RunContext()
     if overwrite is not None:
         ctx.overwrite = overwrite
     paths = _paths(srcs)
+    given = _image_roots(paths, images)
+    roots = [root or _known_image_root(path) for root, path in zip(given, paths)]
     readers = [get_format(src_format) if src_format else sniff_format(p) for p in paths]
     _, writer = _operation_formats(paths, dst, readers[0].name, dst_format, ctx)
     _check_options([*((r, "read") for r in readers), (writer, "write")], options)
     mapping = _load_category_map(category_map)
-    datasets = [read(p, r.name, ctx=ctx, **_pick(r, "read", options)).materialize() for p, r in zip(paths, readers)]
+    datasets = [
+        read(p, r.name, ctx=ctx, **_pick(r, "read", {**options, "images": root})).materialize()
+        for p, r, root in zip(paths, readers, given)
+    ]
     merged = filters.merge_datasets(datasets, sources=paths, category_map=mapping, report=ctx.report)
-    return write(merged, dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
+    root_of = dict(zip(paths, roots))
+    origins = [(root_of[r.attributes["source"]], r.attributes["source_file_name"], r.split) for r in merged.records]
+    return _write_from_origins(merged, origins, dst, writer, _pick(writer, "write", options), ctx)
+
+
+def _write_from_origins(
+    dataset: Dataset,
+    origins: Sequence[tuple[str | None, str, str | None]] | None,
+    dst: PathLike,
+    writer: FormatSpec,
+    write_options: dict[str, Any],
+    ctx: RunContext,
+) -> Report:
+    """Write ``dataset``; a YOLO writer's images come from ``origins`` — (root or None, file name,
+    split) per record, where the image was before a merge renamed it or a split moved it.
+
+    The writer writes the labels (``link_mode="none"``); each image whose label file it wrote is then
+    linked or copied to ``images/<split>/<file_name>``, all in one staged folder.
+    """
+    if writer.name != "yolo" or origins is None or write_options.get("link_mode") == "none":
+        return write(dataset, dst, writer.name, ctx=ctx, **write_options)
+    from fashiondata.formats.yolo_writer import label_relative_path, relative_image_path
+
+    link_mode = write_options.pop("link_mode", "symlink")
+    write_options.pop("images", None)
+    with staged_dir(dst, overwrite=ctx.overwrite) as stage:
+        write(dataset, stage, writer.name, ctx=ctx, link_mode="none", **write_options)
+        jobs, unplaced = [], 0
+        for record, (root, file_name, split) in zip(dataset.records, origins):
+            relative = relative_image_path(record)
+            if not (stage / "labels" / label_relative_path(relative)).is_file():
+                continue  # left out by the writer (and counted there)
+            if root is None:
+                unplaced += 1
+            else:
+                jobs.append((root, file_name, split, os.fspath(stage / "images" / relative)))
+        if unplaced:
+            ctx.report.note(f"{unplaced} images not placed: no image folder known for their source (give --images)")
+        placed = ctx.map_items(filters.PlaceImage(link_mode), jobs, desc="place images", name_of=lambda job: job[1])
+        ctx.report.written["images placed"] += sum(1 for _ in placed)
+    ctx.report.outputs[:] = [o.replace(os.fspath(stage), os.fspath(dst), 1) for o in ctx.report.outputs]
+    return ctx.report
+
+
+def _default_images(paths: Sequence[str], options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with ``images`` set to a YOLO source's own ``images/`` folder when none is given,
+    so that a writer that places images (YOLO) finds them."""
+    root = _known_image_root(paths[0]) if options.get("images") is None else None
+    return {**options, "images": root} if root else dict(options)
+
+
+def _image_roots(paths: Sequence[str], images: PathLike | Sequence[PathLike] | None) -> list[str | None]:
+    """One image root per source: none given, one for all, or one each."""
+    if images is None or isinstance(images, (str, os.PathLike)):
+        return [os.fspath(images) if images is not None else None] * len(paths)
+    roots = [os.fspath(i) for i in images]
+    if len(roots) == 1:
+        return roots * len(paths)
+    if len(roots) != len(paths):
+        raise ValidationError(f"{len(roots)} image folders for {len(paths)} sources: give one, or one per source")
+    return list(roots)
 
 
 def _load_category_map(category_map: PathLike | Mapping[str, str] | None) -> dict[str, str] | None:
@@ -423,7 +494,8 @@ def dedupe(
 ) -> Report:
     """Drop images whose bytes equal an earlier image's (content hash); write a new dataset.
 
-    Images are found under ``images`` (default: the source folder, or a source file's folder). With
+    Images are found under ``images`` (default: a YOLO dataset's ``images/``, else the source folder
+    or a source file's folder), at ``<split>/<file_name>`` or ``<file_name>``. With
     ``merge_annotations`` the kept image takes the duplicates' annotations. The groups are in
     ``report.data["dedupe"]``.
     """
@@ -434,7 +506,7 @@ def dedupe(
         hasher = filters.HashImage(root)
 
         def digests(records: Sequence[ImageRecord]) -> Iterator[tuple[int, str]]:
-            items = [(i, r.file_name) for i, r in enumerate(records)]
+            items = [(i, r.file_name, r.split) for i, r in enumerate(records)]
             return ctx.map_items(hasher, items, desc="hash images", name_of=lambda item: item[1])
 
         return filters.dedupe(dataset, digest_of=digests, merge_annotations=merge_annotations, report=report)
@@ -446,7 +518,15 @@ def dedupe(
 
 
 def _default_image_root(source: str) -> str:
-    return source if os.path.isdir(source) else os.path.dirname(os.path.abspath(source))
+    """A YOLO dataset's ``images/`` folder, else the source folder, or a source file's folder."""
+    return _known_image_root(source) or (source if os.path.isdir(source) else os.path.dirname(os.path.abspath(source)))
+
+
+def _known_image_root(source: str) -> str | None:
+    """The ``images/`` folder beside ``labels/`` of a YOLO dataset (a folder or its data.yaml)."""
+    folder = source if os.path.isdir(source) else os.path.dirname(os.path.abspath(source))
+    images = os.path.join(folder, "images")
+    return images if os.path.isdir(images) and os.path.isdir(os.path.join(folder, "labels")) else None
 
 
 def prune(

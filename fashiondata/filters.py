@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import posixpath
 import random
+import shutil
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -285,8 +288,9 @@ def split_dataset(
     stratify: bool = False,
     group_by: str | None = None,
     report: Report,
-) -> Dataset:
-    """Give every image a split; returns the records sorted by split then :func:`record_key`.
+) -> tuple[Dataset, list[ImageRecord]]:
+    """Give every image a split; returns the records sorted by split then :func:`record_key`, and
+    the records as they were, in the same order (where each image was before).
 
     Without ``group_by`` the split sizes are the largest-remainder shares of the image count, exactly.
     ``stratify`` puts each image in the stratum of its rarest category (negatives in their own) and
@@ -311,14 +315,22 @@ def split_dataset(
         placement = _deal_images(units, strata, weights, targets, rng, report)
     else:
         placement = _place_groups(units, strata, weights, targets, rng)
-    assigned = sorted(
-        (record.replace(split=chosen_names[placement[i]]) for i, unit in enumerate(units) for record in unit),
-        key=lambda r: (chosen_names.index(r.split), record_key(r)),  # type: ignore[arg-type]
+    pairs = sorted(
+        ((record, _with_split(record, chosen_names[placement[i]])) for i, unit in enumerate(units) for record in unit),
+        key=lambda pair: (chosen_names.index(pair[1].split), record_key(pair[1])),  # type: ignore[arg-type]
     )
+    assigned = [new for _, new in pairs]
     report.data["split"] = split_summary(assigned, dataset.categories, chosen_names, targets, seed)
     for name, facts in report.data["split"]["splits"].items():
         report.note(f"split {name}: {facts['images']} images (target {facts['target_images']}), {facts['annotations']} annotations")
-    return dataset.replace(records=tuple(assigned))
+    return dataset.replace(records=tuple(assigned)), [old for old, _ in pairs]
+
+
+def _with_split(record: ImageRecord, name: str) -> ImageRecord:
+    # the YOLO writer names its image lists after ``record.source`` when set: the new split must win
+    if getattr(record, "source", None) is not None:
+        return record.replace(split=name, source=None)
+    return record.replace(split=name)
 
 
 def _units(records: Sequence[ImageRecord], group_by: str | None, report: Report) -> list[list[ImageRecord]]:
@@ -586,19 +598,57 @@ def load_category_map(data: Any, path: str) -> dict[str, str]:
 # ---------------------------------------------------------------- dedupe
 
 
+def find_image(root: str, file_name: str, split: str | None) -> Path:
+    """An image file: ``root/<file_name>``, else ``root/<split>/<file_name>`` (the YOLO and COCO
+    ``images/train2017/`` layout), as the YOLO writer looks it up; FileNotFoundError when neither is."""
+    candidates = [join_inside(root, file_name)]
+    if split is not None:
+        candidates.append(join_inside(root, f"{split}/{file_name}"))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(2, "image not found", str(candidates[-1]))
+
+
 @dataclasses.dataclass(frozen=True)
 class HashImage:
-    """The BLAKE2b digest of the bytes of an image under ``root`` (picklable for the executor)."""
+    """The BLAKE2b digest of an image's bytes (picklable for the executor); the job is
+    ``(position, file_name, split)``, the image found by :func:`find_image`."""
 
     root: str
 
-    def __call__(self, item: tuple[int, str]) -> tuple[int, str]:
-        position, file_name = item
+    def __call__(self, item: tuple[int, str, str | None]) -> tuple[int, str]:
+        position, file_name, split = item
         digest = hashlib.blake2b(digest_size=20)
-        with open(join_inside(self.root, file_name), "rb") as f:
+        with open(find_image(self.root, file_name, split), "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
         return position, digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlaceImage:
+    """Put an image into an output folder by symlink (absolute), hard link or copy (picklable).
+
+    The job is ``(root, file_name, split, target)``; the image is found by :func:`find_image`.
+    """
+
+    link_mode: str
+
+    def __call__(self, job: tuple[str, str, str | None, str]) -> str:
+        root, file_name, split, target = job
+        source = find_image(root, file_name, split)
+        destination = Path(target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if self.link_mode == "symlink":
+            os.symlink(source.resolve(), destination)
+        elif self.link_mode == "hardlink":
+            os.link(source, destination)
+        elif self.link_mode == "copy":
+            shutil.copyfile(source, destination)
+        else:
+            raise ValidationError(f"--link-mode {self.link_mode!r}: use symlink, hardlink, copy or none")
+        return target
 
 
 def _same_annotation(a: Annotation, b: Annotation) -> bool:

@@ -157,7 +157,7 @@ def test_split_sizes_are_the_largest_remainder_shares(count, ratios):
     dataset = make_dataset({1: count // 2}, count - count // 2)
     weights = filters.parse_ratios(ratios)
     names = filters.split_names(len(weights), None)
-    result = filters.split_dataset(dataset, ratios=ratios, seed=0, report=Report())
+    result = filters.split_dataset(dataset, ratios=ratios, seed=0, report=Report())[0]
     expected = filters.largest_remainder(count, weights)
     assert [split_counts(result.records)[n] for n in names] == expected
 
@@ -168,7 +168,7 @@ def test_stratified_split_keeps_each_category_within_one_image_of_its_share(seed
     dataset = make_dataset(sizes, 23, seed=seed)
     weights = filters.parse_ratios("0.7,0.2,0.1")
     report = Report()
-    result = filters.split_dataset(dataset, ratios=weights, seed=seed, stratify=True, report=report)
+    result = filters.split_dataset(dataset, ratios=weights, seed=seed, stratify=True, report=report)[0]
     names = ("train", "val", "test")
     assert [split_counts(result.records)[n] for n in names] == filters.largest_remainder(107, weights)
     for category_id, total in [*sizes.items(), (None, 23)]:
@@ -190,7 +190,7 @@ def test_unstratified_split_can_miss_the_shares_stratification_keeps():
     weights = filters.parse_ratios("0.7,0.2,0.1")
     worst = 0.0
     for seed in range(5):
-        result = filters.split_dataset(make_dataset(sizes, 23, seed=seed), ratios=weights, seed=seed, report=Report())
+        result = filters.split_dataset(make_dataset(sizes, 23, seed=seed), ratios=weights, seed=seed, report=Report())[0]
         for category_id, total in sizes.items():
             per_split = Counter(r.split for r in result.records if _category(r) == category_id)
             worst = max(worst, *(abs(per_split[n] - total * w) for n, w in zip(("train", "val", "test"), weights)))
@@ -203,7 +203,7 @@ def test_grouped_split_never_splits_a_group(stratify):
     report = Report()
     result = filters.split_dataset(
         dataset, ratios="0.8,0.1,0.1", seed=4, stratify=stratify, group_by="pair_id", report=report
-    )
+    )[0]
     splits_of_group: dict[int, set[str]] = {}
     for record in result.records:
         splits_of_group.setdefault(record.attributes["pair_id"], set()).add(record.split)  # type: ignore[arg-type]
@@ -220,15 +220,15 @@ def test_images_without_the_group_attribute_are_groups_of_their_own():
     report = Report()
     result = filters.split_dataset(
         Dataset(CategoryTable.from_names(NAMES), tuple(records)), ratios="1,1", seed=0, group_by="pair_id", report=report
-    )
+    )[0]
     assert split_counts(result.records) == {"train": 5, "val": 5}
     assert "5 images have no 'pair_id' attribute: each is its own group" in report.notes
 
 
 def test_split_depends_on_the_seed():
     dataset = make_dataset({1: 30}, 30)
-    first = filters.split_dataset(dataset, ratios="0.5,0.5", seed=0, report=Report())
-    second = filters.split_dataset(dataset, ratios="0.5,0.5", seed=1, report=Report())
+    first = filters.split_dataset(dataset, ratios="0.5,0.5", seed=0, report=Report())[0]
+    second = filters.split_dataset(dataset, ratios="0.5,0.5", seed=1, report=Report())[0]
     assert {r.file_name for r in first.records if r.split == "train"} != {
         r.file_name for r in second.records if r.split == "train"
     }
@@ -254,7 +254,7 @@ def test_stratified_split_keeps_category_shares_when_exact_sizes_are_impossible(
     report = Report()
     result = filters.split_dataset(
         make_dataset({1: 10, 2: 4, 3: 4}, 0), ratios=weights, names="a,b,c,d,e", stratify=True, report=report
-    )
+    )[0]
     assert sum(split_counts(result.records).values()) == 18
     for category_id, total in ((1, 10), (2, 4), (3, 4)):
         per_split = Counter(r.split for r in result.records if _category(r) == category_id)
@@ -266,7 +266,7 @@ def test_split_summary_csv_lists_classes_absent_from_a_split():
     records = make_records({1: 3, 2: 1}, 0)
     result = filters.split_dataset(
         Dataset(CategoryTable.from_names(NAMES), tuple(records)), ratios="1,0", names="train,test", report=(r := Report())
-    )
+    )[0]
     assert {rec.split for rec in result.records} == {"train"}
     text = filters.format_split_summary_csv(r.data["split"], ("train", "test")).decode()
     instances = Counter(a.category_id for rec in records for a in rec.annotations)
@@ -388,7 +388,7 @@ def test_dedupe_keeps_the_first_of_identical_images_and_merges_on_request(tmp_pa
     hasher = filters.HashImage(str(images))
 
     def digests(rows):
-        return map(hasher, enumerate(r.file_name for r in rows))
+        return map(hasher, ((i, r.file_name, r.split) for i, r in enumerate(rows)))
 
     plain, merged = Report(), Report()
     kept = filters.dedupe(dataset, digest_of=digests, report=plain).records
@@ -420,7 +420,7 @@ def test_dedupe_counts_a_missing_image_with_on_error_skip(tmp_path):
     ctx = RunContext(on_error="skip")
     report = api.dedupe(source, tmp_path / "out.json", images=tmp_path / "images", ctx=ctx)
     assert report.written["images"] == 1
-    assert report.skipped["No such file or directory"] == 1
+    assert report.skipped["image not found"] == 1
     assert report.skipped["annotation of an image that could not be read"] == len(records[0].annotations)
     assert report.skipped["duplicate image (same bytes as a kept one)"] == 1
     assert records[0].file_name in {item for item, _ in report.skipped_items}

@@ -14,7 +14,7 @@ from fashiondata_cli.options import dataset_io_options, emit, output_options, ov
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--ratio", default="1.0", show_default=True, help="Negatives kept per positive image (below or above 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draw of negatives.")
-@dataset_io_options
+@dataset_io_options()
 @overwrite_option
 @output_options
 @run_options

@@ -13,7 +13,7 @@ from fashiondata_cli.options import dataset_io_options, emit, output_options, ov
 @click.command("dedupe")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--merge-annotations", is_flag=True, help="Give the kept image its duplicates' annotations.")
-@dataset_io_options
+@dataset_io_options()
 @overwrite_option
 @output_options
 @run_options

@@ -15,7 +15,7 @@ from fashiondata_cli.options import dataset_io_options, emit, output_options, ov
 @click.option("--categories", default=None, help="Keep only these categories (names, synonyms or ids, comma-separated).")
 @click.option("--rename", default=None, help="NAME merges the kept categories into one; old=new,… renames each.")
 @click.option("--drop-empty", is_flag=True, help="Drop images left without annotations.")
-@dataset_io_options
+@dataset_io_options("drop_empty")
 @overwrite_option
 @output_options
 @run_options

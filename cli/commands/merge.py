@@ -7,7 +7,16 @@ from typing import Any
 import click
 
 import fashiondata.api
-from fashiondata_cli.options import dataset_io_options, emit, output_options, overwrite_option, pop_context, run_options
+from fashiondata_cli.options import (
+    emit,
+    format_options,
+    output_options,
+    overwrite_option,
+    pop_context,
+    run_options,
+    source_format_option,
+    to_format_option,
+)
 
 
 @click.command("merge")
@@ -17,7 +26,13 @@ from fashiondata_cli.options import dataset_io_options, emit, output_options, ov
     "--category-map", type=click.Path(dir_okay=False), default=None,
     help="JSON/YAML object old name → new name, applied before categories are united by name.",
 )
-@dataset_io_options
+@click.option(
+    "--images", multiple=True, type=click.Path(file_okay=False),
+    help="Image root: once for every source, or once per source in order (default: each source's folder).",
+)
+@source_format_option
+@to_format_option
+@format_options()
 @overwrite_option
 @output_options
 @run_options
@@ -25,5 +40,6 @@ def command(sources: tuple[str, ...], dst: str, as_json: bool, quiet: bool, verb
     """Merge SOURCES into one dataset: categories united by name, ids renumbered, colliding file names
     renamed, each image's source kept in its attributes."""
     ctx = pop_context(options, quiet=quiet)
-    report = fashiondata.api.merge(list(sources), dst, ctx=ctx, **options)
+    images = options.pop("images") or None
+    report = fashiondata.api.merge(list(sources), dst, images=images, ctx=ctx, **options)
     emit(report, as_json=as_json, quiet=quiet)

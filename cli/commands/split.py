@@ -17,7 +17,7 @@ from fashiondata_cli.options import dataset_io_options, emit, output_options, ov
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the shuffle.")
 @click.option("--stratify", is_flag=True, help="Keep each category's share per split close to the ratios.")
 @click.option("--group-by", default=None, metavar="ATTR", help="Keep images sharing this attribute (pair_id) in one split.")
-@dataset_io_options
+@dataset_io_options()
 @overwrite_option
 @output_options
 @run_options

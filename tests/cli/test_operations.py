@@ -18,10 +18,12 @@ import pytest
 from fashiondata import api
 from fashiondata.dataset import Dataset
 from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord
-from fashiondata.registry import all_formats
+from fashiondata.registry import get_format
 
 NAMES = ("top", "pants", "skirt")
-FORMATS = ["coco", "csv", "voc"] + (["yolo"] if any(s.name == "yolo" for s in all_formats()) else [])
+FORMATS = ["coco", "csv", "voc", "yolo"]
+#: The output format of a verb on each source: the source's own when it can be written, else COCO.
+OUTPUT = {f: f if get_format(f).write is not None else "coco" for f in FORMATS}
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -63,6 +65,25 @@ def generated_dataset(images: Path, count: int = 40, seed: int = 11) -> Dataset:
     return Dataset(CategoryTable.from_names(NAMES), tuple(records))
 
 
+def write_yolo_by_hand(dataset: Dataset, images: Path, root: Path) -> None:
+    """The dataset as an Ultralytics detection dataset, written here line by line (not by our writer):
+    every third image in val, the rest in train, empty label files for negatives."""
+    names = "\n".join(f"  {i}: {c.name}" for i, c in enumerate(dataset.categories))
+    (root).mkdir(parents=True)
+    (root / "data.yaml").write_text(f"train: images/train\nval: images/val\nnames:\n{names}\n")
+    for index, record in enumerate(sorted(dataset.records, key=lambda r: r.file_name)):
+        split = "val" if index % 3 == 0 else "train"
+        (root / "images" / split).mkdir(parents=True, exist_ok=True)
+        (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+        (root / "images" / split / record.file_name).write_bytes((images / record.file_name).read_bytes())
+        lines = []
+        for annotation in record.annotations:
+            box = annotation.bbox
+            cx, cy = (box.x + box.w / 2) / record.width, (box.y + box.h / 2) / record.height
+            lines.append(f"{annotation.category_id - 1} {cx:.6f} {cy:.6f} {box.w / record.width:.6f} {box.h / record.height:.6f}\n")
+        (root / "labels" / split / (record.file_name.rsplit(".", 1)[0] + ".txt")).write_text("".join(lines))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """in/ holds the same generated dataset in every format (images in in/images); out/ is empty."""
@@ -70,14 +91,14 @@ def workspace(tmp_path: Path) -> Path:
     api.write(dataset, tmp_path / "in" / "ds.json", "coco")
     api.write(dataset, tmp_path / "in" / "ds.csv", "csv")
     api.write(dataset, tmp_path / "in" / "voc", "voc")
-    if "yolo" in FORMATS:
-        api.write(dataset, tmp_path / "in" / "yolo", "yolo", images=str(tmp_path / "in" / "images"), link_mode="copy")
+    write_yolo_by_hand(dataset, tmp_path / "in" / "images", tmp_path / "in" / "yolo")
     (tmp_path / "out").mkdir()
     return tmp_path
 
 
 SOURCES = {"coco": "in/ds.json", "csv": "in/ds.csv", "voc": "in/voc", "yolo": "in/yolo"}
 IMAGES = {"coco": "in/images", "csv": "in/images", "voc": "in/images", "yolo": "in/yolo/images"}
+EXTENSIONS = {"coco": ".json", "csv": ".csv", "voc": "", "yolo": ""}
 VERBS = {
     "filter": ["filter", "{src}", "out/x{ext}", "--categories", "pants,skirt", "--rename", "bottom", "--drop-empty"],
     "balance": ["balance", "{src}", "out/x{ext}", "--ratio", "0.5", "--seed", "3"],
@@ -86,13 +107,13 @@ VERBS = {
     "merge": ["merge", "{src}", "{src}", "-o", "out/x{ext}"],
     "dedupe": ["dedupe", "{src}", "out/x{ext}", "--images", "{images}", "--merge-annotations"],
 }
-EXTENSIONS = {"coco": ".json", "csv": ".csv", "voc": "", "yolo": ""}
 
 
 def arguments(verb: str, fmt: str, root: Path, output: str = "out/x") -> list[str]:
-    values = {"src": str(root / SOURCES[fmt]), "images": str(root / IMAGES[fmt]), "ext": EXTENSIONS[fmt]}
+    values = {"src": str(root / SOURCES[fmt]), "images": str(root / IMAGES[fmt]), "ext": EXTENSIONS[OUTPUT[fmt]]}
     args = [a.format(**values) for a in VERBS[verb]]
-    return [str(root / a.replace("out/x", output)) if a.startswith("out/x") else a for a in args]
+    to = ["--to", OUTPUT[fmt]] if OUTPUT[fmt] != fmt else []
+    return [str(root / a.replace("out/x", output)) if a.startswith("out/x") else a for a in args] + to
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -218,3 +239,26 @@ def test_bad_requests_fail_in_one_line_and_write_nothing(run_cli, workspace, arg
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert tree_digest(workspace) == before
+
+
+def test_dedupe_finds_a_yolo_datasets_images_by_itself(run_cli, workspace):
+    result = run_cli("dedupe", workspace / "in/yolo", workspace / "out/d.json", "--to", "coco", "--json")
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["dedupe"]["duplicates"] == 5
+
+
+def test_balance_counts_empty_yolo_label_files_as_negatives(run_cli, workspace):
+    result = run_cli("balance", workspace / "in/yolo", workspace / "out/b.json", "--to", "coco", "--ratio", "0.1", "--json")
+    facts = orjson.loads(result.stdout)["balance"]
+    assert (facts["positives"], facts["negatives_available"], facts["negatives_kept"]) == (30, 10, 3)
+
+
+def test_merge_of_yolo_and_coco_keeps_every_image_and_annotation(run_cli, workspace):
+    result = run_cli("merge", workspace / "in/yolo", workspace / "in/ds.json", "-o", workspace / "out/m.json", "--to", "coco", "--quiet")
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads((workspace / "out/m.json").read_bytes())
+    source = orjson.loads((workspace / "in/ds.json").read_bytes())
+    assert len(doc["images"]) == 2 * len(source["images"])
+    assert len(doc["annotations"]) == 2 * len(source["annotations"])
+    assert [c["name"] for c in doc["categories"]] == list(NAMES)
+    assert Counter(i["source"] for i in doc["images"]) == {str(workspace / "in/yolo"): 40, str(workspace / "in/ds.json"): 40}
