@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import random
+import resource
 import shutil
 import sys
 from pathlib import Path
@@ -101,22 +102,37 @@ def main() -> None:
         generate(root, args.images)
     out = HERE / "_out" / "tfrecord"
     out.mkdir(parents=True, exist_ok=True)
-    rows = [("read XML + image bytes (floor)", *run_python(FLOOR.format(root=str(root)), repeat=args.repeat))]
+    cpu: dict[str, float] = {}
+
+    def measured(title: str, run) -> tuple[str, float, float]:
+        """Run ``run()`` (wall s, peak MB) and note the CPU seconds its children used (load-independent)."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall, peak = run()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu[title] = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / args.repeat
+        return title, wall, peak
+
+    rows = [measured("read XML + image bytes (floor)", lambda: run_python(FLOOR.format(root=str(root)), repeat=args.repeat))]
     # the fixed cost every fashiondata command pays before its first file: interpreter + imports
-    rows.append(("startup: import the fashiondata CLI", *run_python("import fashiondata_cli.main", repeat=args.repeat)))
+    rows.append(measured("startup: import the fashiondata CLI", lambda: run_python("import fashiondata_cli.main", repeat=args.repeat)))
     fashiondata_bin = shutil.which("fashiondata")
     ours = [fashiondata_bin] if fashiondata_bin else [sys.executable, "-m", "fashiondata_cli"]
     for title, extra in (("fashiondata voc2tfrecord", []), ("fashiondata voc2tfrecord -j 2", ["-j", "2"])):
         command = [*ours, "convert", "voc2tfrecord", str(root / "Annotations"), str(out / "shop.record"),
                    "--images", str(root / "images"), "--overwrite", "--quiet", *extra]
-        walls, peaks = zip(*(run_command(command) for _ in range(args.repeat)))
-        rows.append((title, sorted(walls)[len(walls) // 2], max(peaks)))
+
+        def run(command: list[str] = command) -> tuple[float, float]:
+            walls, peaks = zip(*(run_command(command) for _ in range(args.repeat)))
+            return sorted(walls)[len(walls) // 2], max(peaks)
+
+        rows.append(measured(title, run))
     peers = [name for name in ("datumaro", "fiftyone") if importlib.util.find_spec(name)]
     if not peers or importlib.util.find_spec("tensorflow") is None:
         print("note: peers (Datumaro, FiftyOne) write OD API records through TensorFlow, not importable here: skipped")
     size = sum(f.stat().st_size for f in (root / "images").iterdir()) / 1e6
     print(f"{root.name}: {args.images:,} images ({size:.0f} MB of JPEG), record {(out / 'shop.record').stat().st_size / 1e6:.0f} MB")
     print_table(rows, items=args.images, unit="img", floor="read XML + image bytes (floor)")
+    print("CPU seconds (user+sys, mean per run): " + ", ".join(f"{title} {seconds:.2f}" for title, seconds in cpu.items()))
 
 
 if __name__ == "__main__":

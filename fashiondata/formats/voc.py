@@ -299,7 +299,7 @@ def format_voc(record: ImageRecord, categories: CategoryTable, lossy: Counter[st
     size = _add(root, "size")
     _add(size, "width", str(record.width))
     _add(size, "height", str(record.height))
-    _add(size, "depth", str(record.attributes.get("depth", 3)))
+    _add(size, "depth", "3")
     _add(root, "segmented", "0")
     for ann in record.annotations:
         obj = _add(root, "object")
