@@ -357,3 +357,18 @@ def test_documented_command_on_the_fixture(run_cli, fixtures, tmp_path):
     assert sorted(api.getImgIds()) == [1, 2, 3]
     assert min(api.loadAnns(api.getAnnIds()), key=lambda a: a["id"])["category_id"] == 1
     assert len(api.getAnnIds()) == 4  # the long sleeve dress of 000003 is heavily occluded
+
+
+@pytest.mark.parametrize("source", [README_ANNOTATION, ISSUE4_ANNOTATION])
+def test_real_annotations_convert_to_coco_that_pycocotools_loads(corpus, tmp_path, source):
+    text = (corpus / source).read_text()
+    doc = json.loads(text) if source.suffix == ".json" else ast.literal_eval(text)
+    add_image(tmp_path / "df2", 1, doc, 600, 640)
+    out = tmp_path / "out.json"
+    fashiondata.convert(str(tmp_path / "df2"), out, src_format="df2", dst_format="coco")
+    api = COCO(str(out))
+    assert len(api.getAnnIds()) == 2 and api.imgs[1]["source"] == doc["source"]
+    assert all(api.annToMask(a).sum() == a["area"] for a in api.loadAnns(api.getAnnIds()))
+    assert sorted(a["num_keypoints"] for a in api.loadAnns(api.getAnnIds())) == sorted(
+        sum(1 for v in item["landmarks"][2::3] if v > 0) for key, item in doc.items() if key.startswith("item")
+    )

@@ -478,3 +478,24 @@ def test_documented_command_on_the_fixture(run_cli, fixtures, tmp_path):
     assert len(api.getAnnIds()) == 4
     assert [api.imgs[i]["people"] for i in sorted(api.imgs)] == [["adult"], ["adult", "child"]]
     assert [a["occluded"] for a in api.loadAnns(sorted(api.getAnnIds()))] == ["not occluded", "occluded", "not occluded", "not occluded"]
+
+
+@pytest.mark.parametrize(
+    "path, options, images, annotations",
+    [
+        (SHORTS / "train/via_region_data.json", {}, 10, 10),
+        (SHORTS / "val/via_region_data.json", {}, 3, 3),
+        (UNIT_TEST, {}, 3, 7),
+        (SAMPLE5, {"label_attribute": "shape"}, 2, 5),
+        (SHERLOCK, {}, 0, 0),  # no images at all: an empty but valid COCO file
+    ],
+)
+def test_every_corpus_export_converts_to_coco_that_pycocotools_loads(corpus, tmp_path, path, options, images, annotations):
+    out = tmp_path / "out.json"
+    ctx = RunContext(on_error="skip")
+    fashiondata.convert(str(corpus / path), out, src_format="via", dst_format="coco", ctx=ctx, **options)
+    api = COCO(str(out))
+    assert (len(api.getImgIds()), len(api.getAnnIds())) == (images, annotations)
+    for annotation in api.loadAnns(api.getAnnIds()):
+        image = api.imgs[annotation["image_id"]]
+        assert api.annToMask(annotation).shape == (image["height"], image["width"])
