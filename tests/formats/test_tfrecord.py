@@ -19,6 +19,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import OutputExistsError, ParseError, ValidationError
+from fashiondata.executor import ProcessExecutor
 from fashiondata.formats import tfexample, tfrecord
 from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord, Polygons, Rle
 
@@ -383,3 +384,15 @@ def test_labels_without_text_take_the_name_given_elsewhere(tmp_path):
     dataset = fashiondata.read(tmp_path / "a.record", "tfrecord")
     assert [(c.id, c.name) for c in dataset.categories] == [(1, "top"), (2, "class_2")]
     assert [r.annotations[0].category_id for r in dataset.records] == [1, 1, 2]
+
+
+def test_process_executor_writes_the_same_bytes(voc_dir, fixtures, tmp_path):
+    executor = ProcessExecutor(2)
+    try:
+        fashiondata.convert(
+            voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
+            images=str(voc_dir / "images"), ctx=RunContext(executor=executor),
+        )
+    finally:
+        executor.close()
+    assert (tmp_path / "shop.record").read_bytes() == (fixtures / "tfrecord" / "shop.record").read_bytes()
