@@ -68,7 +68,7 @@ STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100",
 MATCH_MODES = ("id", "file name", "stem")
 MASK_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm"})
 #: Class indices at or above this are refused (the confusion matrix is dense).
-MAX_CLASS_INDEX = 4096
+MAX_CLASS_INDEX = 2048
 MIOU_CONVENTION = "mIoU averages per-class IoU over the classes present in the GT or the prediction"
 ACCURACY_CONVENTION = "mean class accuracy averages over the classes present in the GT"
 LVIS_NOTE = (
@@ -610,29 +610,41 @@ class ConfusionPartial:
 def confusion(gt: np.ndarray, pred: np.ndarray | None, *, ignore_index: int | None) -> ConfusionPartial:
     """The confusion partial of one GT mask and its prediction (None: nothing predicted).
 
-    >>> part = confusion(np.array([[0, 1], [1, 255]]), np.array([[0, 1], [0, 1]]), ignore_index=255)
+    One joint histogram of (GT, prediction) values, then the ignore row dropped and the ignore
+    column moved to ``missed``; class indices keep their places. Raises ValidationError for a class
+    index of :data:`MAX_CLASS_INDEX` or more.
+
+    >>> part = confusion(np.array([[0, 1], [1, 255]]), np.array([[0, 1], [0, 255]]), ignore_index=255)
     >>> part.matrix.tolist(), part.missed.tolist()
     ([[1, 0], [1, 1]], [0, 0])
     """
-    gt = gt.reshape(-1).astype(np.int64)
-    valid = gt != ignore_index if ignore_index is not None else np.ones(gt.shape, dtype=bool)
-    if pred is None:
-        labels = gt[valid]
-        size = int(labels.max()) + 1 if labels.size else 0
-        return ConfusionPartial(np.zeros((size, size), dtype=np.int64), np.bincount(labels, minlength=size).astype(np.int64))
-    pred = pred.reshape(-1).astype(np.int64)
-    unpredicted = valid & (pred == ignore_index) if ignore_index is not None else np.zeros(gt.shape, dtype=bool)
-    scored = valid & ~unpredicted
-    gt_scored, pred_scored = gt[scored], pred[scored]
-    size = 1 + max(
-        int(gt[valid].max()) if valid.any() else -1,
-        int(pred_scored.max()) if pred_scored.size else -1,
-    )
-    if size == 0:
+    gt = np.asarray(gt).reshape(-1)
+    labels = gt if pred is None else np.asarray(pred).reshape(-1)
+    if not gt.size:
         return ConfusionPartial.empty()
-    counts = np.bincount(gt_scored * size + pred_scored, minlength=size * size).reshape(size, size)
-    missed = np.bincount(gt[unpredicted], minlength=size)
-    return ConfusionPartial(counts.astype(np.int64), missed.astype(np.int64))
+    ignore = -1 if ignore_index is None else ignore_index
+    dim = 1 + max(int(gt.max()), int(labels.max()))
+    if dim > MAX_CLASS_INDEX and MAX_CLASS_INDEX <= ignore < dim:  # a large ignore value (65535): make it the next index
+        top = max(largest_class(gt, ignore), largest_class(labels, ignore))
+        gt, labels = (np.where(a == ignore, top + 1, a) for a in (gt, labels))
+        ignore, dim = top + 1, top + 2
+    if dim > MAX_CLASS_INDEX + (0 <= ignore < dim):
+        top = max(largest_class(gt, ignore), largest_class(labels, ignore))
+        raise ValidationError(f"class index {top} is over the limit of {MAX_CLASS_INDEX - 1}")
+    if pred is None:  # every labelled pixel unpredicted
+        missed = np.bincount(gt, minlength=dim).astype(np.int64)
+        joint = np.zeros((dim, dim), dtype=np.int64)
+    else:
+        joint = np.bincount(gt.astype(np.intp) * dim + labels, minlength=dim * dim).reshape(dim, dim).astype(np.int64)
+        missed = np.zeros(dim, dtype=np.int64)
+    if 0 <= ignore < dim:
+        missed += joint[:, ignore]
+        joint[:, ignore] = 0
+        joint[ignore, :] = 0
+        missed[ignore] = 0
+    used = np.flatnonzero(joint.any(axis=0) | joint.any(axis=1) | (missed > 0))
+    size = int(used[-1]) + 1 if used.size else 0
+    return ConfusionPartial(joint[:size, :size].copy(), missed[:size].copy())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -750,10 +762,10 @@ class MaskPairConfusion:
         pred = read_index_mask(pred_path) if pred_path is not None else None
         if pred is not None and pred.shape != gt.shape:
             raise ParseError(pred_path, f"prediction is {pred.shape[1]}x{pred.shape[0]}, its GT mask {gt.shape[1]}x{gt.shape[0]}")
-        for path, mask in ((gt_path, gt), (pred_path, pred)):
-            if mask is not None and largest_class(mask, self.ignore_index) >= MAX_CLASS_INDEX:
-                raise ParseError(path, f"class index {largest_class(mask, self.ignore_index)} is over the limit of {MAX_CLASS_INDEX - 1}")
-        return confusion(gt, pred, ignore_index=self.ignore_index)
+        try:
+            return confusion(gt, pred, ignore_index=self.ignore_index)
+        except ValidationError as error:
+            raise ParseError(gt_path, f"{error} (in this mask or its prediction {pred_path})") from None
 
 
 def largest_class(mask: np.ndarray, ignore_index: int | None) -> int:

@@ -569,3 +569,20 @@ def test_gt_in_another_format_scores_as_the_coco_gt(tmp_path: Path) -> None:
     for name, expected in zip(STAT_NAMES, reference.stats):
         assert metrics_of(report)[name] == pytest.approx(expected, abs=1e-6), name
     assert "category ids are the GT's: 1 short sleeve top, 2 skirt, 3 trousers" in report.notes
+
+
+def test_sixteen_bit_masks_with_ignore_65535(tmp_path: Path) -> None:
+    gt = {"a": np.array([[0, 300], [300, 65535]], np.uint16)}
+    pred = {"a": np.array([[0, 300], [0, 65535]], np.uint16)}
+    report = api.evaluate(write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", pred), task="semantic", ignore_index=65535)
+    rows = {row["index"]: row for row in report.data["evaluation"]["per_class"]}
+    assert sorted(rows) == [0, 300]
+    assert rows[300]["IoU"] == 0.5 and rows[0]["IoU"] == 0.5
+    assert report.data["evaluation"]["metrics"]["pixel_accuracy"] == pytest.approx(2 / 3)
+
+
+def test_class_index_over_the_limit_names_the_mask(tmp_path: Path) -> None:
+    gt = write_masks(tmp_path / "gt", {"a": np.array([[0, 5000]], np.uint16)})
+    pred = write_masks(tmp_path / "pred", {"a": np.array([[0, 1]], np.uint16)})
+    with pytest.raises(ParseError, match=r"a.png: class index 5000 is over the limit of 2047"):
+        api.evaluate(gt, pred, task="semantic")
