@@ -46,9 +46,17 @@ def parse_rename(text: str | Mapping[str, str] | None) -> str | dict[str, str] |
     return pairs
 
 
+#: Image attributes that list category ids (LVIS): remapped with the annotations.
+CATEGORY_ID_ATTRIBUTES = ("neg_category_ids", "not_exhaustive_category_ids")
+
+
 @dataclasses.dataclass(frozen=True)
 class RemapCategories:
-    """Record step: keep annotations whose category is in ``id_map``, with their new ids."""
+    """Record step: keep annotations whose category is in ``id_map``, with their new ids.
+
+    Category-id lists among the image attributes (:data:`CATEGORY_ID_ATTRIBUTES`) follow: ids of
+    categories not kept leave them, the others are mapped (merged categories appear once).
+    """
 
     id_map: Mapping[int, int]
 
@@ -58,9 +66,22 @@ class RemapCategories:
             for a in record.annotations
             if a.category_id in self.id_map
         )
-        return record if len(kept) == len(record.annotations) and all(
+        attributes = self._remap_attributes(record.attributes)
+        if attributes is record.attributes and len(kept) == len(record.annotations) and all(
             a is b for a, b in zip(kept, record.annotations)
-        ) else record.replace(annotations=kept)
+        ):
+            return record
+        return record.replace(annotations=kept, attributes=attributes)
+
+    def _remap_attributes(self, attributes: Mapping[str, object]) -> Mapping[str, object]:
+        lists = [key for key in CATEGORY_ID_ATTRIBUTES if isinstance(attributes.get(key), list)]
+        if not lists:
+            return attributes
+        remapped = dict(attributes)
+        for key in lists:
+            ids = [self.id_map[i] for i in attributes[key] if i in self.id_map]  # type: ignore[union-attr]
+            remapped[key] = list(dict.fromkeys(ids))
+        return remapped
 
 
 def select_categories(

@@ -194,6 +194,8 @@ class ImageRecord:
 
     ``file_name`` is relative to the dataset's image root (``/`` separated). ``split`` names the
     subset folder (``train``, ``val2017``…) when the source has one. ``id`` is the source's id or None.
+    ``source`` is the annotation file the record was read from, when a reader knows it (LVIS val holds
+    ``train2017`` images: the YOLO writer names image lists after it); it takes no part in equality.
     """
 
     file_name: str
@@ -203,6 +205,7 @@ class ImageRecord:
     id: int | None = None
     split: str | None = None
     attributes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    source: str | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("width", "height"):

@@ -1,0 +1,140 @@
+"""LVIS v1 and v0.5 instance segmentation JSON: COCO's instances format plus federated labels.
+
+Spec: https://www.lvisdataset.org/dataset ("Data format"), with the semantics of the reference code,
+lvis-api (https://github.com/lvis-dataset/lvis-api, ``lvis/lvis.py``). LVIS is a superset of COCO
+instances (:mod:`fashiondata.formats.coco` parses it), with:
+
+* images: ``neg_category_ids`` (categories verified **absent** from the image) and
+  ``not_exhaustive_category_ids`` (categories present but not every instance annotated). LVIS is
+  *federated*: a category missing from both lists and from the annotations is of unknown status in
+  that image. Both lists are kept as image attributes;
+* LVIS v1 images have no ``file_name``: it is the last part of ``coco_url``
+  (``http://images.cocodataset.org/train2017/000000391895.jpg`` → ``000000391895.jpg``) and the
+  folder before it is the image's split (``train2017``; LVIS v1 *val* also holds ``train2017``
+  images). v0.5 keeps its ``file_name`` (``COCO_val2014_…``); its split still comes from ``coco_url``;
+* categories carry ``synset``, ``synonyms``, ``def``, ``frequency`` (``r``/``c``/``f``),
+  ``image_count`` and ``instance_count``, kept as category attributes, so that
+  :meth:`~fashiondata.model.CategoryTable.resolve` finds a category by id, name or synonym
+  (``--categories pants_(clothing)`` is ``trousers``);
+* annotations have no ``iscrowd`` (read as 0) and polygon segmentations.
+
+On disk::
+
+    annotations/
+      lvis_v1_train.json   {"info", "licenses", "images", "annotations", "categories"}
+      lvis_v1_val.json
+    train2017/000000391895.jpg …   (COCO 2017 images, named by coco_url)
+
+Reading never changes the file; errors are :class:`~fashiondata.errors.ParseError` with a JSON
+pointer. LVIS is written through the COCO writer (same keys, attributes kept), or as YOLO labels.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from fashiondata.context import RunContext
+from fashiondata.dataset import Dataset
+from fashiondata.errors import ParseError
+from fashiondata.formats import coco
+from fashiondata.registry import FormatSpec, register_format
+
+#: Keys only LVIS files hold (the first two on images, the others on categories).
+LVIS_MARKERS = (b'"neg_category_ids"', b'"not_exhaustive_category_ids"', b'"synset"')
+CATEGORY_ID_LISTS = ("neg_category_ids", "not_exhaustive_category_ids")
+
+
+# ---------------------------------------------------------------- parsing (pure functions)
+
+
+def split_file_name(url: str) -> tuple[str | None, str]:
+    """``(folder, file name)`` of a ``coco_url``: the folder is the image's split.
+
+    >>> split_file_name("http://images.cocodataset.org/train2017/000000391895.jpg")
+    ('train2017', '000000391895.jpg')
+    >>> split_file_name("http://example.com/000000391895.jpg")
+    (None, '000000391895.jpg')
+    """
+    head, _, name = url.rstrip("/").rpartition("/")
+    parent, _, folder = head.rpartition("/")
+    if not folder or parent.endswith(":/") or parent.endswith(":"):  # a host name is no folder
+        return None, name
+    return folder, name
+
+
+def prepare_images(images: Sequence[Any], path: object) -> list[str | None]:
+    """Fill each image's missing ``file_name`` from its ``coco_url`` (in place) and return each
+    image's split (the ``coco_url`` folder, else None); check the category-id lists."""
+    splits: list[str | None] = []
+    for index, obj in enumerate(images):
+        if type(obj) is not dict:
+            raise ParseError(path, "an image must be an object", f"/images/{index}")
+        url = obj.get("coco_url")
+        split, name = split_file_name(url) if isinstance(url, str) and url else (None, None)
+        if split in (".", "..") or name in (".", ".."):  # a split is a folder name writers use
+            raise ParseError(path, f"coco_url {url!r} leaves its folder: refused", f"/images/{index}/coco_url")
+        if "file_name" not in obj:
+            if not name:
+                raise ParseError(path, "an image needs a file_name or a coco_url", f"/images/{index}")
+            obj["file_name"] = name
+        for key in CATEGORY_ID_LISTS:
+            ids = obj.get(key)
+            if ids is not None and not (type(ids) is list and all(type(i) is int for i in ids)):
+                raise ParseError(path, f"{key} must be a list of category ids", f"/images/{index}/{key}")
+        splits.append(split)
+    return splits
+
+
+def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
+    """A parsed LVIS document into a materialised :class:`Dataset`: records keep their LVIS image
+    attributes, take their split from ``coco_url`` and name ``path`` as their ``source``."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
+        raise ParseError(path, "not an LVIS file: no 'images' list", "/")
+    splits = prepare_images(doc["images"], path)
+    dataset = coco.parse_document(doc, path)
+    source = os.fspath(path)
+    # coco.parse_document keeps the images' order, one record per image
+    records = tuple(
+        record.replace(split=split or record.split, source=source)
+        for record, split in zip(dataset.records, splits)
+    )
+    return dataset.replace(records=records)
+
+
+# ---------------------------------------------------------------- read
+
+
+def read(sources: Sequence[str], ctx: RunContext) -> Dataset:
+    """Read one or more LVIS files (train and val) into one dataset."""
+    with coco.gc_paused():
+        parts = [
+            parse_document(coco.load_json(p), p)
+            for p in ctx.progress(sources, total=len(sources), desc="read lvis")
+        ]
+    return coco.combine(parts)
+
+
+def sniff(path: str) -> bool:
+    """A ``.json`` file holding a key only LVIS has (searched through the whole file, memory-mapped)."""
+    if not path.lower().endswith(".json") or not os.path.isfile(path) or not os.path.getsize(path):
+        return False
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return any(data.find(marker) >= 0 for marker in LVIS_MARKERS)
+
+
+SPEC = register_format(
+    FormatSpec(
+        name="lvis",
+        description="LVIS v1/v0.5 JSON (COCO instances + federated neg/not-exhaustive category lists)",
+        capabilities=frozenset({"boxes", "polygons", "rle", "negatives", "attributes", "splits"}),
+        sniff=sniff,
+        read=read,
+        write=coco.write,
+        output="file",
+        spec_url="https://www.lvisdataset.org/dataset",
+        sniff_priority=1,
+    )
+)

@@ -1,0 +1,769 @@
+"""The YOLO (Ultralytics) writer: segmentation lines, or detection lines with ``--boxes``.
+
+Spec: https://docs.ultralytics.com/datasets/segment/ and https://docs.ultralytics.com/datasets/detect/,
+with the semantics of Ultralytics' loader (``ultralytics/data/utils.py``: ``img2label_paths``,
+``verify_image_label``, ``check_det_dataset``). The reader and the ``yolo`` format entry are in
+:mod:`fashiondata.formats.yolo`.
+
+On disk (with splits; records without one go straight into ``images/`` and ``labels/``)::
+
+    OUT/
+      data.yaml                        train: train.txt / val: val.txt / names: {0: pants}  (no path:)
+      train.txt                        ./images/train2017/000000391895.jpg …  one list per source file
+      val.txt                          (lvis_v1_val.json → val.txt, as Ultralytics names them)
+      images/train2017/000000391895.jpg   symlink, hard link or copy of the --images file
+      labels/train2017/000000391895.txt   "cls x1 y1 x2 y2 …" one instance per line
+
+Rules:
+
+* class = position of the category in the category table (0-based, contiguous): for LVIS without
+  ``--categories`` that is ``category_id - 1``, as Ultralytics' ``convert_coco(lvis=True)`` writes;
+* coordinates are divided by the image width/height, clipped to [0, 1] (instances counted), and
+  written with six significant digits in fixed-point notation (Ultralytics writes ``%g``: the same
+  digits, to the last one);
+* a polygon of one ring is written as it is; an instance in several parts is merged into one ring by
+  zero-width cuts (:func:`fashiondata.geometry.bridge_rings`, the fill is the union of the parts) or,
+  with ``--multipart split``, written one line per part; an RLE mask (COCO crowd regions) becomes
+  the rings traced on its pixel edges (:func:`fashiondata.raster.trace_components`), holes joined by
+  zero-width cuts; an annotation with a box only becomes its rectangle; every such change is counted;
+* a ring with fewer than 3 points or no area (after clipping) is dropped and counted;
+* negatives (images without a selected instance): ``--negatives verified`` writes an empty label
+  file only for images whose LVIS ``neg_category_ids`` name a selected category (LVIS is federated:
+  any other image may show the category unlabelled), ``all`` for every such image, ``none`` for no
+  image. Without the option, images that carry ``neg_category_ids`` follow ``verified`` and the others
+  ``all``. Images left out are counted; image lists name only the images that have a label file;
+* the output folder is staged and swapped in whole (never appended to); bytes are deterministic.
+
+Labels are formatted in batches on the executor: the driver turns records into flat coordinate
+arrays, workers normalise, clip, format and write (numpy, then one ``orjson`` serialisation per batch:
+formatting millions of coordinates with ``%g`` would cost seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from fashiondata import geometry, raster
+from fashiondata.context import RunContext
+from fashiondata.dataset import Dataset
+from fashiondata.errors import FashionDataError, LossyConversionError, ValidationError
+from fashiondata.formats.coco import split_from_filename
+from fashiondata.io import safe_relative_path, staged_dir
+from fashiondata.model import BBox, ImageRecord, Polygons, Rle
+from fashiondata.registry import FormatOption
+
+LINK_MODES = ("symlink", "hardlink", "copy", "none")
+MULTIPART_MODES = ("merge", "split")
+NEGATIVE_POLICIES = ("verified", "all", "none")
+BATCH_IMAGES = 1000
+SIGNIFICANT_DIGITS = 6
+
+WRITE_OPTIONS = (
+    FormatOption("images", "Image root: images are linked from here into OUT/images/.", "path"),
+    FormatOption("boxes", "Write detection lines (cls cx cy w h) instead of polygons.", bool, False),
+    FormatOption(
+        "link_mode", "How images are placed in OUT/images/ (default symlink; none writes labels only).",
+        str, "symlink", LINK_MODES,
+    ),
+    FormatOption(
+        "multipart", "An instance in several parts: merge (one line, zero-width bridges; default) or split.",
+        str, "merge", MULTIPART_MODES,
+    ),
+    FormatOption(
+        "negatives",
+        "Images without a selected instance get an empty label file: verified (LVIS neg_category_ids; "
+        "the default for LVIS), all (the default otherwise) or none.",
+        str, None, NEGATIVE_POLICIES,
+    ),
+)
+
+LOST_RLE = "RLE mask written as the polygon traced on its pixel edges"
+LOST_MERGED = "multi-part instance merged into one line by zero-width bridges"
+LOST_SPLIT = "multi-part instance split into one line per part"
+LOST_BOX_AS_POLYGON = "instance with a box only written as its rectangle"
+LOST_KEYPOINTS = "keypoints dropped (YOLO seg/detection lines hold none)"
+LOST_CLIPPED = "instance with coordinates clipped to [0, 1]"
+SKIP_DEGENERATE = "degenerate polygon dropped (fewer than 3 points or no area)"
+SKIP_NO_GEOMETRY = "annotation without box or segmentation"
+SKIP_ALL_DEGENERATE = "image left out: every instance was degenerate"
+SKIP_UNKNOWN = "image left out: no selected instance and not a verified negative (LVIS is federated)"
+SKIP_NEGATIVE_NONE = "image left out: no selected instance (--negatives none)"
+
+
+# ---------------------------------------------------------------- naming (pure functions)
+
+
+def image_list_name(source: str) -> str:
+    """The image list of a source file, named as Ultralytics does (without ``.txt``).
+
+    >>> image_list_name("lvis/lvis_v1_train.json"), image_list_name("instances_val2017.json")
+    ('train', 'val2017')
+    >>> image_list_name("lvis_val_100.json")
+    'lvis_val_100'
+    """
+    return split_from_filename(source) or Path(source).stem
+
+
+def yaml_key(list_name: str) -> str:
+    """The data.yaml key of an image list: ``train``, ``val`` or ``test`` by its name (else train).
+
+    >>> [yaml_key(n) for n in ("train2017", "lvis_val_100", "minival", "test-dev", "mine")]
+    ['train', 'val', 'val', 'test', 'train']
+    """
+    lowered = list_name.lower()
+    for key in ("test", "val", "train"):
+        if key in lowered:
+            return key
+    return "train"
+
+
+def relative_image_path(record: ImageRecord) -> str:
+    """The image's path under ``images/`` and (with ``.txt``) its label's under ``labels/``:
+    ``<split>/<file_name>``, the split folder not repeated when ``file_name`` starts with it.
+
+    >>> relative_image_path(ImageRecord("a/b.jpg", 4, 4, split="train2017"))
+    'train2017/a/b.jpg'
+    >>> relative_image_path(ImageRecord("train2017/b.jpg", 4, 4, split="train2017"))
+    'train2017/b.jpg'
+    """
+    name = safe_relative_path(record.file_name)
+    if not record.split:
+        return name
+    split = safe_relative_path(record.split)
+    return name if name.startswith(split + "/") else f"{split}/{name}"
+
+
+def label_relative_path(image_path: str) -> str:
+    """``train2017/x.jpg`` → ``train2017/x.txt`` (Ultralytics swaps the suffix).
+
+    >>> label_relative_path("val/a.b.png"), label_relative_path("noext")
+    ('val/a.b.txt', 'noext.txt')
+    """
+    head, _, base = image_path.rpartition("/")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{head}/{stem}.txt" if head else f"{stem}.txt"
+
+
+def negative_policy(record: ImageRecord, chosen: str | None) -> str:
+    """The negatives policy for one record: the one chosen, else ``verified`` for records that carry
+    LVIS ``neg_category_ids`` and ``all`` for the others."""
+    if chosen:
+        return chosen
+    return "verified" if "neg_category_ids" in record.attributes else "all"
+
+
+def is_verified_negative(record: ImageRecord, selected: frozenset[int]) -> bool:
+    """Whether LVIS says a selected category is absent from the image (``neg_category_ids``).
+
+    >>> is_verified_negative(ImageRecord("a.jpg", 4, 4, attributes={"neg_category_ids": [3, 7]}), frozenset({7}))
+    True
+    """
+    return any(i in selected for i in record.attributes.get("neg_category_ids") or ())
+
+
+def data_yaml(lists: Sequence[str], names: Sequence[str]) -> bytes:
+    """data.yaml naming the image lists under train/val/test and the classes as a dict; no ``path``
+    key, so that Ultralytics resolves the lists from the yaml's own folder.
+
+    >>> print(data_yaml(["val", "train"], ["pants"]).decode())
+    train: train.txt
+    val: val.txt
+    names:
+      0: pants
+    <BLANKLINE>
+    """
+    import yaml
+
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(lists):
+        grouped[yaml_key(name)].append(f"{name}.txt")
+    doc: dict[str, Any] = {
+        key: grouped[key][0] if len(grouped[key]) == 1 else grouped[key]
+        for key in ("train", "val", "test")
+        if key in grouped
+    }
+    doc["names"] = dict(enumerate(names))
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False, indent=2).encode()
+
+
+# ---------------------------------------------------------------- formatting (pure functions)
+
+_POW10 = 10.0 ** np.arange(0, 23)
+
+
+def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    """Values in [0, 1] rounded to ``digits`` significant digits (vectorised).
+
+    The result's shortest decimal representation (what orjson prints) has at most ``digits``
+    significant digits: it is the double nearest to ``round(v × 10^d) / 10^d``.
+
+    >>> round_significant(np.array([0.1234564, 0.01234567, 0.0, 1.0])).tolist()
+    [0.123456, 0.0123457, 0.0, 1.0]
+    """
+    scale = np.full(values.shape, _POW10[digits])
+    small = values < 0.1
+    if small.any():
+        with np.errstate(divide="ignore"):
+            exponent = np.floor(np.log10(values[small]))
+        scale[small] = _POW10[np.clip(digits - 1 - exponent, digits, 22).astype(np.intp)]
+    return np.rint(values * scale) / scale
+
+
+_CLASS_PREFIXES: list[bytes] = []
+
+
+def _class_prefix_table(count: int) -> list[bytes]:
+    while len(_CLASS_PREFIXES) < count:
+        _CLASS_PREFIXES.append(f"{len(_CLASS_PREFIXES)} ".encode())
+    return _CLASS_PREFIXES
+
+
+def format_lines(classes: np.ndarray, values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """YOLO label lines ``"cls v1 v2 …\\n"`` for many lines at once.
+
+    ``classes`` holds one class index per line, ``values`` every line's numbers (in [0, 1]) one after
+    the other, ``counts`` how many numbers each line has (≥ 1). Returns the text as a uint8 array and
+    the start of each line in it, plus its end (``len(counts) + 1`` offsets), so that consecutive
+    lines are one slice.
+
+    Numbers get :data:`SIGNIFICANT_DIGITS` significant digits: ``orjson`` prints the rounded doubles
+    (shortest round-trip form) in one call, then separators and class prefixes are set with numpy.
+
+    Examples:
+        >>> text, offsets = format_lines(np.array([0, 12]), np.array([0.5, 0.25, 1.0, 0.1234567]), np.array([2, 2]))
+        >>> text.tobytes(), offsets.tolist()
+        (b'0 0.5 0.25\\n12 1.0 0.123457\\n', [0, 11, 27])
+    """
+    if not len(counts):
+        return np.zeros(0, np.uint8), np.zeros(1, np.int64)
+    dumped = bytearray(orjson.dumps(round_significant(values), option=orjson.OPT_SERIALIZE_NUMPY))
+    dumped[-1] = 10  # the closing bracket becomes the last line's newline
+    body = np.frombuffer(dumped, np.uint8)[1:]
+    commas = np.flatnonzero(body == 44)
+    body[commas] = 32
+    first_token = np.cumsum(counts) - counts
+    body[commas[first_token[1:] - 1]] = 10
+    line_starts = np.zeros(len(counts), np.int64)
+    line_starts[1:] = commas[first_token[1:] - 1] + 1
+    table = _class_prefix_table(int(classes.max()) + 1)
+    prefixes = [table[c] for c in classes.tolist()]
+    prefix_lengths = np.fromiter(map(len, prefixes), np.int64, len(prefixes))
+    text = np.insert(body, np.repeat(line_starts, prefix_lengths), np.frombuffer(b"".join(prefixes), np.uint8))
+    offsets = np.empty(len(counts) + 1, np.int64)
+    offsets[:-1] = line_starts + np.cumsum(prefix_lengths) - prefix_lengths
+    offsets[-1] = len(text)
+    return text, offsets
+
+
+def polygon_areas(points: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Shoelace area of each ring of ``counts`` points stored one after the other in ``points``.
+
+    >>> polygon_areas(np.array([[0, 0], [2, 0], [2, 2], [0, 2], [0, 0], [1, 1], [2, 2]], float), np.array([4, 3])).tolist()
+    [4.0, 0.0]
+    """
+    starts = np.cumsum(counts) - counts
+    following = np.empty_like(points)
+    following[:-1] = points[1:]
+    following[starts + counts - 1] = points[starts]
+    cross = points[:, 0] * following[:, 1] - following[:, 0] * points[:, 1]
+    return np.abs(np.add.reduceat(cross, starts)) / 2
+
+
+# ---------------------------------------------------------------- geometry of complex instances
+
+
+def rle_crop(rle: Rle) -> tuple[np.ndarray, int, int]:
+    """The smallest 0/1 crop holding an RLE mask's pixels, and its (x, y) origin.
+
+    Uncompressed (column-major) counts are expanded only over the columns the mask spans.
+
+    >>> crop, x, y = rle_crop(Rle((3, 3), [4, 2, 3]))   # pixels (1, 1) and (1, 2): column 1, rows 1-2
+    >>> crop.tolist(), x, y
+    ([[1], [1]], 1, 1)
+    """
+    height, width = rle.size
+    if rle.is_compressed:
+        mask = raster.decode(rle, height, width)
+    else:
+        counts = np.asarray(rle.counts, dtype=np.int64)
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        filled = np.flatnonzero((np.arange(len(counts)) & 1).astype(bool) & (counts > 0))
+        if not len(filled):
+            return np.zeros((0, 0), np.uint8), 0, 0
+        first_col, last_col = int(starts[filled[0]] // height), int((ends[filled[-1]] - 1) // height)
+        low, high = first_col * height, (last_col + 1) * height
+        lengths = np.clip(ends, low, high) - np.clip(starts, low, high)
+        flat = np.repeat((np.arange(len(counts)) & 1).astype(np.uint8), lengths)
+        mask = np.zeros((height, width), np.uint8)
+        mask[:, first_col : last_col + 1] = flat.reshape(-1, height).T
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return np.zeros((0, 0), np.uint8), 0, 0
+    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return np.ascontiguousarray(crop), int(cols[0]), int(rows[0])
+
+
+def rle_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
+    """The lines of an RLE mask: its regions traced on pixel edges, holes joined by zero-width cuts;
+    one line for the whole mask, or one per region with ``split``."""
+    crop, x0, y0 = rle_crop(rle)
+    if not crop.size:
+        return []
+    components = raster.trace_components(crop, origin=(x0, y0))
+    groups = [[c] for c in components] if split else [components]
+    return [join_parts([ring.astype(np.float64) for c in group for ring in (c.outer, *c.holes)]) for group in groups]
+
+
+def polygon_lines(rings: Sequence[Sequence[float]], *, split: bool) -> list[np.ndarray]:
+    """The lines of a multi-part polygon: one line per part with ``split``; else one ring filling the
+    union of the parts, as :func:`fashiondata.geometry.bridge_rings` makes it (parts whose interiors
+    overlap go through it; the others through :func:`join_parts`, its vectorised equal)."""
+    if split:
+        return [np.asarray(ring, dtype=np.float64) for ring in rings]
+    parts = [geometry.ring_points(ring) for ring in rings]
+    parts = [p for p in parts if len(p) >= 3]
+    if geometry._any_overlap(parts):
+        return [np.asarray(geometry.bridge_rings(rings), dtype=np.float64)]
+    return [join_parts(parts)]
+
+
+def join_parts(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The flat ring :func:`fashiondata.geometry.join_rings` makes of (N, 2) rings, computed per ring
+    pair rather than per vertex: the same spanning tree (Prim's from ring 0 over vertex-to-vertex
+    distances, ties to the earlier vertex), the same walk, so the same coordinates.
+
+    >>> join_parts([np.array([[0, 0], [2, 0], [2, 2], [0, 2]]), np.array([[5, 0], [7, 0], [7, 2], [5, 2]])]).tolist()
+    [0, 0, 2, 0, 5, 0, 7, 0, 7, 2, 5, 2, 5, 0, 2, 0, 2, 2, 0, 2]
+    """
+    parts = [p for p in parts if len(p) >= 3]
+    if len(parts) <= 1:
+        return parts[0].ravel() if parts else np.zeros(0)
+    count = len(parts)
+    in_tree = [False] * count
+    best = [np.inf] * count
+    links: list[tuple[int, int, int]] = [(0, 0, 0)] * count
+    children: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    newest = 0
+    for _ in range(count - 1):
+        in_tree[newest] = True
+        source = parts[newest]
+        for ring in range(count):
+            if in_tree[ring]:
+                continue
+            d2 = ((parts[ring][:, None, :] - source[None, :, :]) ** 2).sum(axis=2)  # candidate × source
+            own, from_vertex = divmod(int(np.argmin(d2)), len(source))
+            if d2[own, from_vertex] < best[ring]:
+                best[ring] = float(d2[own, from_vertex])
+                links[ring] = (newest, from_vertex, own)
+        newest = min((r for r in range(count) if not in_tree[r]), key=best.__getitem__)
+        parent, from_vertex, own = links[newest]
+        children[(parent, from_vertex)].append((newest, own))
+    offsets = np.cumsum([0] + [len(p) for p in parts])
+
+    def walk(ring: int, start: int) -> list[np.ndarray]:
+        size = len(parts[ring])
+        sequence = offsets[ring] + (start + np.arange(size)) % size
+        hooks = sorted(((vertex - start) % size, vertex) for (r, vertex) in children if r == ring)
+        pieces, done = [], 0
+        for step, vertex in hooks:
+            pieces.append(sequence[done : step + 1])
+            for child, child_vertex in children[(ring, vertex)]:
+                pieces.extend(walk(child, child_vertex))
+                pieces.append(np.array([offsets[child] + child_vertex, offsets[ring] + vertex]))
+            done = step + 1
+        pieces.append(sequence[done:])
+        return pieces
+
+    return np.concatenate(parts)[np.concatenate(walk(0, 0))].ravel()
+
+
+# ---------------------------------------------------------------- batches (driver → workers)
+
+
+@dataclasses.dataclass
+class LabelBatch:
+    """The labels of a run of images as plain arrays (cheap to send to a worker).
+
+    Line ``k`` belongs to image ``line_image[k]`` with class ``line_class[k]``; its points are the next
+    ``line_points[k]`` pairs of ``coords`` when positive, else it is the next entry of ``complex`` (a
+    multi-part polygon or an RLE mask) that the worker turns into lines. With ``boxes`` each line is
+    two corner points (x1, y1), (x2, y2).
+    """
+
+    number: int
+    label_paths: list[str]
+    image_links: list[tuple[str, str] | None]
+    sizes: np.ndarray
+    expect_lines: np.ndarray
+    line_image: np.ndarray
+    line_class: np.ndarray
+    line_points: np.ndarray
+    coords: np.ndarray
+    complex: list[tuple[str, Any]]
+
+
+@dataclasses.dataclass
+class BatchResult:
+    """What a worker did with a batch: counts, and the images it left out with the reason."""
+
+    number: int
+    written: Counter[str] = dataclasses.field(default_factory=Counter)
+    lossy: Counter[str] = dataclasses.field(default_factory=Counter)
+    skipped: Counter[str] = dataclasses.field(default_factory=Counter)
+    left_out: dict[int, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteLabelBatch:
+    """Worker step: make the lines of a batch, then write its label files and place its images."""
+
+    root: str
+    boxes: bool
+    split_parts: bool
+    link_mode: str
+    on_error: str
+
+    def __call__(self, batch: LabelBatch) -> BatchResult:
+        result = BatchResult(batch.number)
+        image, classes, counts, points = self._lines(batch, result)
+        if len(counts):
+            image, classes, counts, values = self._normalised(batch, image, classes, counts, points, result)
+            text, offsets = format_lines(classes, values.ravel(), counts)
+        else:
+            text, offsets = np.zeros(0, np.uint8), np.zeros(1, np.int64)
+        self._write_files(batch, image, text, offsets, result)
+        return result
+
+    def _normalised(
+        self, batch: LabelBatch, image: np.ndarray, classes: np.ndarray, counts: np.ndarray, points: np.ndarray,
+        result: BatchResult,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Normalise, clip (counted), drop degenerate lines (counted); returns the lines' image,
+        class, value count and values (points, or cx cy w h rows)."""
+        points /= np.repeat(batch.sizes[image], counts, axis=0)
+        outside = ((points < 0) | (points > 1)).any(axis=1)
+        if outside.any():
+            clipped = np.add.reduceat(outside, np.cumsum(counts) - counts)
+            result.lossy[LOST_CLIPPED] += int(np.count_nonzero(clipped))
+            np.clip(points, 0.0, 1.0, out=points)
+        if self.boxes:
+            corners = points.reshape(-1, 4)
+            size = corners[:, 2:] - corners[:, :2]
+            values = np.concatenate([corners[:, :2] + size / 2, size], axis=1)
+            keep = (size[:, 0] > 0) & (size[:, 1] > 0)
+            kept_values = values[keep]
+            value_counts = np.full(int(np.count_nonzero(keep)), 4)
+        else:
+            keep = counts >= 3
+            keep[keep] = polygon_areas(points[np.repeat(keep, counts)], counts[keep]) > 1e-12
+            kept_values = points[np.repeat(keep, counts)] if not keep.all() else points
+            value_counts = 2 * counts[keep]
+        if not keep.all():
+            result.skipped[SKIP_DEGENERATE] += int(np.count_nonzero(~keep))
+        return image[keep], classes[keep], value_counts, kept_values
+
+    def _lines(self, batch: LabelBatch, result: BatchResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per line: image, class and point count; and all points as an (N, 2) array."""
+        counts = batch.line_points
+        if not batch.complex:
+            return batch.line_image, batch.line_class, counts, batch.coords.reshape(-1, 2)
+        images, classes, sizes, pieces = [], [], [], []
+        done, offset = 0, 0
+        for position, (kind, payload) in zip(np.flatnonzero(counts <= 0).tolist(), batch.complex):
+            run = counts[done:position]
+            taken = 2 * int(run.sum())
+            images.append(batch.line_image[done:position])
+            classes.append(batch.line_class[done:position])
+            sizes.append(run)
+            pieces.append(batch.coords[offset : offset + taken])
+            offset += taken
+            made = (
+                rle_rings(payload, split=self.split_parts) if kind == "rle"
+                else polygon_lines(payload, split=self.split_parts)
+            )
+            made = [line for line in made if len(line) >= 2]
+            if not made:
+                result.skipped[SKIP_DEGENERATE] += 1
+            images.append(np.full(len(made), batch.line_image[position]))
+            classes.append(np.full(len(made), batch.line_class[position]))
+            sizes.append(np.array([len(line) // 2 for line in made], dtype=np.int64))
+            pieces.extend(line[: len(line) // 2 * 2] for line in made)
+            done = position + 1
+        images.append(batch.line_image[done:])
+        classes.append(batch.line_class[done:])
+        sizes.append(counts[done:])
+        pieces.append(batch.coords[offset:])
+        return (
+            np.concatenate(images).astype(np.int64), np.concatenate(classes).astype(np.int64),
+            np.concatenate(sizes).astype(np.int64), np.concatenate(pieces).reshape(-1, 2),
+        )
+
+    def _write_files(
+        self, batch: LabelBatch, image: np.ndarray, text: np.ndarray, offsets: np.ndarray, result: BatchResult
+    ) -> None:
+        first = np.searchsorted(image, np.arange(len(batch.label_paths) + 1))
+        data = memoryview(text)
+        root = Path(self.root)
+        folders: set[Path] = set()
+        for index, label in enumerate(batch.label_paths):
+            lo, hi = int(first[index]), int(first[index + 1])
+            if batch.expect_lines[index] and lo == hi:
+                result.left_out[index] = SKIP_ALL_DEGENERATE
+                continue
+            try:
+                self._place_image(batch.image_links[index], root, folders)
+            except (FashionDataError, OSError) as error:
+                if self.on_error == "raise":
+                    raise
+                result.left_out[index] = getattr(error, "strerror", None) or str(error)
+                continue
+            target = root / "labels" / label
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            with open(target, "wb") as f:
+                f.write(data[offsets[lo] : offsets[hi]])
+            result.written["images"] += 1
+            result.written["instances"] += hi - lo
+            if lo == hi:
+                result.written["negatives (empty label files)"] += 1
+
+    def _place_image(self, link: tuple[str, str] | None, root: Path, folders: set[Path]) -> None:
+        if link is None or self.link_mode == "none":
+            return
+        source, relative = link
+        target = root / "images" / relative
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        if self.link_mode == "symlink":
+            os.symlink(source, target)
+        elif self.link_mode == "hardlink":
+            os.link(source, target)
+        else:
+            shutil.copyfile(source, target)
+
+
+# ---------------------------------------------------------------- driver
+
+
+class _BatchBuilder:
+    """Turns records into :class:`LabelBatch` objects: the only per-annotation Python loop, kept to
+    collecting references (the numbers are copied once, by ``np.fromiter``)."""
+
+    def __init__(
+        self, dataset: Dataset, ctx: RunContext, *, boxes: bool, split_parts: bool, images: str | None,
+        link_mode: str, negatives: str | None,
+    ) -> None:
+        self.ctx = ctx
+        self.boxes = boxes
+        self.split_parts = split_parts
+        self.images = Path(images).resolve() if images else None
+        self.link_mode = link_mode if images else "none"
+        self.negatives = negatives
+        self.index_of = {c.id: i for i, c in enumerate(dataset.categories)}
+        self.selected = frozenset(self.index_of)
+        self.default_list = image_list_name(dataset.sources[0]) if len(dataset.sources) == 1 else "train"
+        self.label_paths: set[str] = set()
+        self.pending: dict[int, list[tuple[ImageRecord, str]]] = {}
+
+    def list_name(self, record: ImageRecord) -> str:
+        """The image list a record goes to: its source file's, else its split's."""
+        if record.source:
+            return image_list_name(record.source)
+        return record.split or self.default_list
+
+    def iter_batches(self, records: Iterable[ImageRecord]) -> Iterator[LabelBatch]:
+        chunk: list[tuple[ImageRecord, str, str]] = []
+        for record in records:
+            entry = self._admit(record)
+            if entry is not None:
+                chunk.append(entry)
+            if len(chunk) >= BATCH_IMAGES:
+                yield self._batch(chunk)
+                chunk = []
+        if chunk:
+            yield self._batch(chunk)
+
+    def _admit(self, record: ImageRecord) -> tuple[ImageRecord, str, str] | None:
+        """An image's (record, image path, label path), or None when it is left out (counted)."""
+        if not record.annotations:
+            policy = negative_policy(record, self.negatives)
+            if policy == "none":
+                self.ctx.report.skip(SKIP_NEGATIVE_NONE)
+                return None
+            if policy == "verified" and not is_verified_negative(record, self.selected):
+                self.ctx.report.skip(SKIP_UNKNOWN)
+                return None
+        try:
+            image_path = relative_image_path(record)
+            label = label_relative_path(image_path)
+            if label in self.label_paths:
+                raise ValidationError(f"two images would write labels/{label}")
+        except ValidationError as error:
+            self.ctx.fail(error, record.file_name)
+            return None
+        self.label_paths.add(label)
+        return record, image_path, label
+
+    def _image_link(self, record: ImageRecord, image_path: str) -> tuple[str, str] | None:
+        if self.images is None or self.link_mode == "none":
+            return None
+        candidates = [self.images / safe_relative_path(record.file_name), self.images / image_path]
+        source = next((c for c in candidates if c.is_file()), None)
+        if source is None:
+            raise FileNotFoundError(2, "image not found under --images", str(candidates[0]))
+        return str(source), image_path
+
+    def _batch(self, chunk: list[tuple[ImageRecord, str, str]]) -> LabelBatch:
+        report = self.ctx.report
+        boxes, split_parts, index_of = self.boxes, self.split_parts, self.index_of
+        label_paths: list[str] = []
+        links: list[tuple[str, str] | None] = []
+        sizes: list[tuple[int, int]] = []
+        expect: list[bool] = []
+        kept: list[tuple[ImageRecord, str]] = []
+        line_image: list[int] = []
+        line_class: list[int] = []
+        line_points: list[int] = []
+        flat: list[Sequence[float]] = []
+        complex_items: list[tuple[str, Any]] = []
+        for record, image_path, label in chunk:
+            try:
+                link = self._image_link(record, image_path)
+            except OSError as error:
+                self.ctx.fail(error, record.file_name)
+                continue
+            number = len(label_paths)
+            label_paths.append(label)
+            links.append(link)
+            sizes.append((record.width, record.height))
+            expect.append(bool(record.annotations))
+            kept.append((record, image_path))
+            for ann in record.annotations:
+                seg = ann.segmentation
+                if ann.keypoints is not None:
+                    report.lose(LOST_KEYPOINTS)
+                if boxes:
+                    box = ann.bbox or _segmentation_box(seg, record)
+                    if box is None:
+                        report.skip(SKIP_NO_GEOMETRY)
+                        continue
+                    flat.append((box.x, box.y, box.x + box.w, box.y + box.h))
+                    line_points.append(2)
+                elif type(seg) is Polygons and len(seg.rings) == 1:
+                    ring = seg.rings[0]
+                    flat.append(ring if not len(ring) & 1 else ring[:-1])  # a point needs two numbers
+                    line_points.append(len(ring) >> 1)
+                elif type(seg) is Polygons:
+                    complex_items.append(("rings", seg.rings))
+                    line_points.append(0)
+                    report.lose(LOST_SPLIT if split_parts else LOST_MERGED)
+                elif type(seg) is Rle:
+                    complex_items.append(("rle", seg))
+                    line_points.append(0)
+                    report.lose(LOST_RLE)
+                elif ann.bbox is not None:
+                    x, y, w, h = ann.bbox
+                    flat.append((x, y, x + w, y, x + w, y + h, x, y + h))
+                    line_points.append(4)
+                    report.lose(LOST_BOX_AS_POLYGON)
+                else:
+                    report.skip(SKIP_NO_GEOMETRY)
+                    continue
+                line_image.append(number)
+                line_class.append(index_of[ann.category_id])
+        number = len(self.pending)
+        while number in self.pending:
+            number += 1
+        self.pending[number] = kept
+        total = 2 * sum(line_points)
+        return LabelBatch(
+            number=number,
+            label_paths=label_paths,
+            image_links=links,
+            sizes=np.array(sizes, dtype=np.float64).reshape(-1, 2),
+            expect_lines=np.array(expect, dtype=bool),
+            line_image=np.array(line_image, dtype=np.int64),
+            line_class=np.array(line_class, dtype=np.int64),
+            line_points=np.array(line_points, dtype=np.int64),
+            coords=np.fromiter(chain.from_iterable(flat), np.float64, total),
+            complex=complex_items,
+        )
+
+    def finish(self, result: BatchResult, lists: dict[str, list[str]]) -> None:
+        """Take a worker's result: counts into the report, written images into their lists."""
+        report = self.ctx.report
+        report.written.update(result.written)
+        report.lossy.update(result.lossy)
+        report.skipped.update(result.skipped)
+        for index, (record, image_path) in enumerate(self.pending.pop(result.number)):
+            reason = result.left_out.get(index)
+            if reason is None:
+                lists[self.list_name(record)].append(image_path)
+            else:
+                report.skip(reason, item=record.file_name)
+
+
+def _segmentation_box(seg: Polygons | Rle | None, record: ImageRecord) -> BBox | None:
+    if seg is None:
+        return None
+    return raster.mask_bbox(seg, record.height, record.width)
+
+
+def write(
+    dataset: Dataset,
+    destination: str,
+    ctx: RunContext,
+    *,
+    images: str | None = None,
+    boxes: bool = False,
+    link_mode: str = "symlink",
+    multipart: str = "merge",
+    negatives: str | None = None,
+) -> None:
+    """Write ``dataset`` as a YOLO dataset folder (the layout and rules are in the module docstring)."""
+    for name, value, allowed in (
+        ("link_mode", link_mode, LINK_MODES), ("multipart", multipart, MULTIPART_MODES),
+        ("negatives", negatives or "all", NEGATIVE_POLICIES),
+    ):
+        if value not in allowed:
+            raise ValidationError(f"--{name.replace('_', '-')} {value!r}: use one of {', '.join(allowed)}")
+    if link_mode != "none" and not images:
+        ctx.report.note("no --images given: labels and image lists only (images/ is not filled)")
+    builder = _BatchBuilder(
+        dataset, ctx, boxes=boxes, split_parts=multipart == "split", images=images, link_mode=link_mode,
+        negatives=negatives,
+    )
+    lossy_before = sum(ctx.report.lossy.values())
+    lists: dict[str, list[str]] = defaultdict(list)
+    with staged_dir(destination, overwrite=ctx.overwrite) as root:
+        step = WriteLabelBatch(str(root.resolve()), boxes, multipart == "split", builder.link_mode, ctx.on_error)
+        results = ctx.map_items(
+            step, builder.iter_batches(dataset.records), desc="write yolo", chunksize=1,
+            name_of=lambda batch: f"{len(batch.label_paths)} label files from labels/{batch.label_paths[0]}",
+        )
+        for result in results:
+            builder.finish(result, lists)
+        for name, entries in sorted(lists.items()):
+            (root / f"{name}.txt").write_bytes("".join(f"./images/{e}\n" for e in sorted(entries)).encode())
+        (root / "data.yaml").write_bytes(data_yaml(list(lists), [c.name for c in dataset.categories]))
+        if lists and not any(yaml_key(name) == "val" for name in lists):
+            ctx.report.note("data.yaml has no val list (no val source): add one before training")
+        if ctx.strict and sum(ctx.report.lossy.values()) > lossy_before:
+            raise LossyConversionError(
+                "YOLO cannot hold everything as read (--strict): "
+                + "; ".join(f"{n} × {r}" for r, n in sorted(ctx.report.lossy.items()))
+            )
+    ctx.report.outputs.append(str(destination))
