@@ -262,7 +262,23 @@ def _run_operation(
     _check_options([(reader, "read"), (writer, "write")], options)
     options = {**_default_images(paths, options), **(shared or {})}
     dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
-    return write(step(dataset, ctx.report), dst, writer.name, ctx=ctx, **_pick(writer, "write", options))
+    result, write_options = _same_kind(step(dataset, ctx.report), [reader], writer, _pick(writer, "write", options), ctx)
+    return write(result, dst, writer.name, ctx=ctx, **write_options)
+
+
+def _same_kind(
+    dataset: Dataset, readers: Sequence[FormatSpec], writer: FormatSpec, write_options: dict[str, Any], ctx: RunContext
+) -> tuple[Dataset, dict[str, Any]]:
+    """YOLO to YOLO without ``boxes`` given: a detection dataset (no segmentation) stays one (the
+    writer would write each box as a rectangle polygon). Returns the dataset (materialised) and the
+    write options."""
+    if writer.name != "yolo" or "boxes" in write_options or any(r.name != "yolo" for r in readers):
+        return dataset, write_options
+    dataset = dataset.materialize()
+    if any(a.segmentation is not None for r in dataset.records for a in r.annotations):
+        return dataset, write_options
+    ctx.report.note("a YOLO detection source: detection lines kept (--boxes)")
+    return dataset, {**write_options, "boxes": True}
 
 
 def filter(  # noqa: A001 - the verb's name
@@ -350,7 +366,7 @@ def split(
     dataset, before = filters.split_dataset(
         dataset, ratios=weights, names=split_names, seed=seed, stratify=stratify, group_by=group_by, report=ctx.report
     )
-    write_options = _pick(writer, "write", options)
+    dataset, write_options = _same_kind(dataset, [reader], writer, _pick(writer, "write", options), ctx)
     if "splits" in writer.capabilities:
         root = write_options.get("images")
         origins = [(root, r.file_name, r.split) for r in before] if root else None
@@ -406,7 +422,8 @@ def merge(
     merged = filters.merge_datasets(datasets, sources=paths, category_map=mapping, report=ctx.report)
     root_of = dict(zip(paths, roots))
     origins = [(root_of[r.attributes["source"]], r.attributes["source_file_name"], r.split) for r in merged.records]
-    return _write_from_origins(merged, origins, dst, writer, _pick(writer, "write", options), ctx)
+    merged, write_options = _same_kind(merged, readers, writer, _pick(writer, "write", options), ctx)
+    return _write_from_origins(merged, origins, dst, writer, write_options, ctx)
 
 
 def _write_from_origins(

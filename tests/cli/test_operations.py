@@ -262,3 +262,57 @@ def test_merge_of_yolo_and_coco_keeps_every_image_and_annotation(run_cli, worksp
     assert len(doc["annotations"]) == 2 * len(source["annotations"])
     assert [c["name"] for c in doc["categories"]] == list(NAMES)
     assert Counter(i["source"] for i in doc["images"]) == {str(workspace / "in/yolo"): 40, str(workspace / "in/ds.json"): 40}
+
+
+def yolo_labels(root: Path) -> dict[str, str]:
+    """``<split>/<stem>`` → label text, for every label file of a YOLO output."""
+    return {p.relative_to(root / "labels").with_suffix("").as_posix(): p.read_text() for p in (root / "labels").rglob("*.txt")}
+
+
+def numbers(text: str) -> list[float]:
+    return [float(token) for token in text.split()]
+
+
+def test_split_yolo_moves_images_and_labels_into_split_folders_with_one_data_yaml(run_cli, workspace):
+    result = run_cli("split", workspace / "in/yolo", workspace / "out/s", "--ratios", "0.8,0.1,0.1", "--seed", "5", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = workspace / "out/s"
+    labels = yolo_labels(out)
+    assert Counter(key.split("/")[0] for key in labels) == {"train": 32, "val": 4, "test": 4}
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["data.yaml", "test.txt", "train.txt", "val.txt"]
+    data = (out / "data.yaml").read_text()
+    assert "train:" in data and "val:" in data and "test:" in data and "path:" not in data
+    source_labels = {k.split("/", 1)[1]: v for k, v in yolo_labels(workspace / "in/yolo").items()}
+    source_images = {p.name: p for p in (workspace / "in/yolo/images").rglob("*.png")}
+    for key, text in labels.items():
+        split, stem = key.split("/")
+        assert numbers(text) == pytest.approx(numbers(source_labels[stem]), abs=1e-6)  # the same boxes
+        [image] = (out / "images" / split).glob(f"{stem}.*")
+        assert image.is_symlink() and image.resolve() == source_images[image.name].resolve()
+
+
+def test_merge_into_yolo_places_both_images_of_a_colliding_name(run_cli, workspace):
+    result = run_cli(
+        "merge", workspace / "in/yolo", workspace / "in/ds.json", "-o", workspace / "out/m", "--to", "yolo",
+        "--images", workspace / "in/yolo/images", "--images", workspace / "in/images", "--link-mode", "copy", "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    images = sorted((workspace / "out/m/images").rglob("*.png"))
+    assert len(images) == 80
+    assert not any(p.is_symlink() for p in images)
+    renamed = [p for p in images if "__ds" in p.name]
+    assert len(renamed) == 40
+    for copy in renamed:
+        original = workspace / "in/images" / copy.name.replace("__ds", "")
+        assert copy.read_bytes() == original.read_bytes()
+    assert len(yolo_labels(workspace / "out/m")) == 80
+
+
+def test_filter_yolo_keeps_detection_lines_with_boxes(run_cli, workspace):
+    result = run_cli("filter", workspace / "in/yolo", workspace / "out/f", "--categories", "pants", "--boxes", "--quiet")
+    assert result.exit_code == 0, result.output
+    labels = yolo_labels(workspace / "out/f")
+    assert len(labels) == 40
+    lines = [line.split() for text in labels.values() for line in text.splitlines()]
+    assert lines and all(len(tokens) == 5 and tokens[0] == "0" for tokens in lines)
+    assert "0: pants" in (workspace / "out/f/data.yaml").read_text()
