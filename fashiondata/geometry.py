@@ -135,7 +135,7 @@ def _spanning_tree(parts: list[np.ndarray]) -> dict[tuple[int, int], list[tuple[
         in_tree[newest] = True
         open_points = ~in_tree[owner]
         candidates = points[open_points]
-        d2 = ((parts[newest][:, None, :] - candidates[None, :, :]) ** 2).sum(axis=2)
+        d2 = _squared_distances(parts[newest], candidates)
         nearest_source = np.argmin(d2, axis=0)  # per candidate point: closest vertex of the newest ring
         nearest_d2 = d2[nearest_source, np.arange(len(candidates))]
         candidate_owner = owner[open_points]
@@ -155,29 +155,47 @@ def _spanning_tree(parts: list[np.ndarray]) -> dict[tuple[int, int], list[tuple[
     return children
 
 
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """All squared distances between the rows of ``a`` and ``b`` (|a|² + |b|² − 2ab: one matrix
+    product instead of an (N, M, 2) temporary). Exact for the integer-valued coordinates of traced
+    rings; rounding elsewhere only affects which of two nearly equal cuts is taken."""
+    return np.maximum((a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T), 0.0)
+
+
 def _walk_order(parts: list[np.ndarray], children: dict[tuple[int, int], list[tuple[int, int]]]) -> np.ndarray:
     """Global vertex indices of the joined ring: each ring walked from its cut vertex, each child
-    walked (and left again by the same cut) where it hangs. Iterative: thousands of rings are fine."""
+    walked (and left again by the same cut) where it hangs. Iterative, and emitting whole runs of
+    vertices at once, so thousands of rings and vertices are cheap."""
     sizes = [len(p) for p in parts]
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
-    order: list[int] = []
-    # a frame: ring, its start vertex, steps taken, whether to return to the start, children waiting
-    stack: list[tuple[int, int, list[int], bool, list[tuple[int, int]]]] = [(0, 0, [0], False, [])]
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
+    hanging: dict[int, list[tuple[int, int, int]]] = {}
+    for (ring, vertex), kids in children.items():
+        hanging.setdefault(ring, []).extend((vertex, child, child_vertex) for child, child_vertex in kids)
+
+    def hangs(ring: int, start: int) -> list[tuple[int, int, int]]:
+        """(step from the start, child, child's vertex), in walking order (stable for one vertex)."""
+        return sorted(((v - start) % sizes[ring], c, cv) for v, c, cv in hanging.get(ring, ()))
+
+    pieces: list[np.ndarray] = []
+
+    def emit(ring: int, start: int, first: int, last: int) -> None:
+        if first <= last:
+            pieces.append(offsets[ring] + (start + np.arange(first, last + 1)) % sizes[ring])
+
+    # a frame: ring, start vertex, its hangs, next hang, next step, where to return (ring, vertex) or None
+    stack: list[list] = [[0, 0, hangs(0, 0), 0, 0, None]]
     while stack:
-        ring, start, steps, come_back, waiting = stack[-1]
-        if waiting:
-            child, child_vertex = waiting.pop(0)
-            stack.append((child, child_vertex, [0], True, []))
+        frame = stack[-1]
+        ring, start, waiting, index, step, back = frame
+        if index < len(waiting):
+            hang_step, child, child_vertex = waiting[index]
+            emit(ring, start, step, hang_step)
+            frame[3], frame[4] = index + 1, hang_step + 1
+            here = offsets[ring] + (start + hang_step) % sizes[ring]
+            stack.append([child, child_vertex, hangs(child, child_vertex), 0, 0, here])
             continue
-        if steps[0] == sizes[ring]:
-            stack.pop()
-            if come_back:
-                order.append(starts[ring] + start)
-                parent, parent_start, parent_steps = stack[-1][:3]
-                order.append(starts[parent] + (parent_start + parent_steps[0] - 1) % sizes[parent])
-            continue
-        vertex = (start + steps[0]) % sizes[ring]
-        steps[0] += 1
-        order.append(starts[ring] + vertex)
-        waiting.extend(children.get((ring, vertex), ()))
-    return np.asarray(order, dtype=np.intp)
+        emit(ring, start, step, sizes[ring] - 1)
+        stack.pop()
+        if back is not None:  # close this ring, then walk the cut back to the parent's vertex
+            pieces.append(np.array([offsets[ring] + start, back]))
+    return np.concatenate(pieces).astype(np.intp)

@@ -91,8 +91,7 @@ def trace_components(binary: np.ndarray, *, origin: tuple[int, int] = (0, 0)) ->
     contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return []
-    shift = np.array(origin, dtype=np.int32)
-    rings = [_edge_ring(contour, shift) for contour in contours]
+    rings = _edge_rings(contours, np.array(origin, dtype=np.int32))
     holes: dict[int, list[np.ndarray]] = {}
     for index, (_next, _prev, _child, parent) in enumerate(hierarchy[0]):
         if parent >= 0:
@@ -106,18 +105,23 @@ def trace_components(binary: np.ndarray, *, origin: tuple[int, int] = (0, 0)) ->
     return components
 
 
-def _edge_ring(contour: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    points = (contour.reshape(-1, 2) + 1) // 2 + shift
-    keep = np.ones(len(points), dtype=bool)
-    keep[1:] = np.any(points[1:] != points[:-1], axis=1)
-    if len(points) > 1 and np.array_equal(points[0], points[-1]):
-        keep[-1] = False
-    return points[keep]
+def _edge_rings(contours: Sequence[np.ndarray], shift: np.ndarray) -> list[np.ndarray]:
+    """Doubled-size contours to pixel-edge rings, all at once: map, then drop repeated vertices."""
+    sizes = np.array([len(c) for c in contours])
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    ends = starts + sizes - 1
+    points = (np.concatenate(contours).reshape(-1, 2) + 1) // 2 + shift
+    drop = np.zeros(len(points), dtype=bool)
+    drop[1:] = (points[1:] == points[:-1]).all(axis=1)
+    drop[starts] = False
+    closing = (sizes > 1) & (points[ends] == points[starts]).all(axis=1)
+    drop[ends[closing]] = True
+    kept = np.add.reduceat(~drop, starts)
+    return np.split(points[~drop], np.cumsum(kept)[:-1])
 
 
 def _ring_area(points: np.ndarray) -> float:
-    x, y = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
-    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
+    return abs(float(cv2.contourArea(points.reshape(-1, 1, 2))))
 
 
 def simplify_component(component: Component, *, tolerance: float, relative: float) -> Component:

@@ -108,13 +108,30 @@ class Instances(NamedTuple):
     holes_filled: int
 
 
-def class_boxes(labels: np.ndarray) -> list[tuple[int, tuple[int, int, int, int]]]:
-    """``(class id, (x, y, w, h))`` of every non-zero value present, in id order."""
-    counts = np.bincount(labels.ravel(), minlength=1)
-    boxes = []
-    for class_id in np.flatnonzero(counts[1:]) + 1:
-        boxes.append((int(class_id), cv2.boundingRect(cv2.compare(labels, int(class_id), cv2.CMP_EQ))))
-    return boxes
+def present_classes(labels: np.ndarray) -> tuple[tuple[int, int, int, int], list[int]]:
+    """The box (x, y, w, h) around every non-zero pixel and the non-zero values inside it."""
+    if labels.dtype == np.uint8:
+        x, y, w, h = cv2.boundingRect(labels)
+        crop = labels[y:y + h, x:x + w]
+        counts = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel() if w and h else np.zeros(1)
+    else:
+        rows, columns = np.flatnonzero(labels.any(axis=1)), np.flatnonzero(labels.any(axis=0))
+        if not len(rows):
+            return (0, 0, 0, 0), []
+        x, y, w, h = int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
+        counts = np.bincount(labels[y:y + h, x:x + w].ravel())
+    return (x, y, w, h), [int(v) for v in np.flatnonzero(counts[1:]) + 1]
+
+
+def iter_class_crops(labels: np.ndarray) -> Iterator[tuple[int, tuple[int, int], np.ndarray]]:
+    """``(class id, (x, y), 0/1 crop)`` for every class present, in id order: each crop is the
+    class's own box."""
+    (x0, y0, w0, h0), present = present_classes(labels)
+    person = labels[y0:y0 + h0, x0:x0 + w0]
+    for class_id in present:
+        binary = (person == class_id).view(np.uint8)
+        x, y, w, h = cv2.boundingRect(binary)
+        yield class_id, (x0 + x, y0 + y), binary[y:y + h, x:x + w]
 
 
 def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances:
@@ -129,9 +146,9 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
     annotations: list[Annotation] = []
     fidelity: list[tuple[int, float]] = []
     specks = holes_filled = 0
-    for class_id, (x, y, w, h) in class_boxes(labels):
-        crop = np.ascontiguousarray(labels[y:y + h, x:x + w] == class_id).view(np.uint8)
-        components = raster.trace_components(crop)
+    for class_id, (x, y), crop in iter_class_crops(labels):
+        h, w = crop.shape
+        components = raster.trace_components(np.ascontiguousarray(crop))
         kept = [c for c in components if c.area >= settings.min_area]
         specks += len(components) - len(kept)
         if not kept:
@@ -139,28 +156,34 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
             continue
         if settings.holes == "fill":
             holes_filled += sum(len(c.holes) for c in kept)
-        pieces = [_segmentation(c, crop, kept, settings) for c in kept]
-        groups = [pieces] if settings.instances == "per-class" else [[p] for p in pieces]
-        drawn = np.zeros_like(crop)
-        for group in groups:
-            segmentation = _merge(group, crop.shape)
-            drawn |= raster.decode(segmentation, h, w)
-            annotations.append(Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape)))
-        fidelity.append((class_id, float(raster.masks_iou(drawn, crop))))
+        pieces, exact = zip(*(_segmentation(c, crop.shape, settings) for c in kept))
+        groups = [list(pieces)] if settings.instances == "per-class" else [[p] for p in pieces]
+        merged = [_merge(group, crop.shape) for group in groups]
+        annotations.extend(Annotation(category_id=class_id, segmentation=_shift(m, x, y, labels.shape)) for m in merged)
+        if all(exact):  # traced rings fill back exactly: only the dropped specks are missing
+            iou = sum(c.area for c in kept) / sum(c.area for c in components)
+        else:
+            drawn = np.zeros_like(crop)
+            for segmentation in merged:
+                drawn |= raster.decode(segmentation, h, w)
+            iou = raster.masks_iou(drawn, crop)
+        fidelity.append((class_id, float(iou)))
     return Instances(tuple(annotations), tuple(fidelity), specks, holes_filled)
 
 
 def _segmentation(
-    component: raster.Component, crop: np.ndarray, kept: list[raster.Component], settings: InstanceSettings
-) -> Polygons | Rle:
+    component: raster.Component, shape: tuple[int, int], settings: InstanceSettings
+) -> tuple[Polygons | Rle, bool]:
     """One region as a single bridged ring (holes cut in or filled), or as RLE when it has holes
-    and ``--holes rle``; coordinates relative to the crop."""
+    and ``--holes rle``; coordinates relative to the crop. The flag says whether it fills back to
+    exactly the region's pixels (neither simplified nor hole-filled)."""
     if settings.holes == "rle" and component.holes:
-        return raster.encode_mask(_region_mask(component, crop.shape))
+        return raster.encode_mask(_region_mask(component, shape)), True
     simple = raster.simplify_component(component, tolerance=settings.tolerance, relative=RELATIVE_TOLERANCE)
+    exact = simple is component and not (settings.holes == "fill" and component.holes)
     if settings.holes == "fill" or not simple.holes:
-        return Polygons((simple.outer.ravel().tolist(),))
-    return Polygons((join_rings([simple.outer.ravel(), *(h.ravel() for h in simple.holes)]),))
+        return Polygons((simple.outer.ravel().tolist(),)), exact
+    return Polygons((join_rings([simple.outer.ravel(), *(h.ravel() for h in simple.holes)]),)), exact
 
 
 def _region_mask(component: raster.Component, shape: tuple[int, int]) -> np.ndarray:
@@ -242,7 +265,6 @@ def read_labels(path: str, table: ClassTable, *, color_tolerance: int = 0) -> np
         labels = _labels_from_pixels(decoded, path, table, color_tolerance)
     if labels.ndim != 2 or labels.dtype not in (np.uint8, np.uint16):
         raise ParseError(path, f"a label mask must be one channel of 8 or 16 bits, got {labels.dtype} {labels.shape}")
-    _check_values(labels, path, table)
     return labels
 
 
@@ -268,9 +290,9 @@ def _labels_from_pixels(decoded: np.ndarray, path: str, table: ClassTable, toler
     return labels.astype(np.uint8) if table.max_id <= 255 else labels
 
 
-def _check_values(labels: np.ndarray, path: str, table: ClassTable) -> None:
-    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=1))
-    unknown = [int(v) for v in present if int(v) not in table.names and v != 0]
+def check_values(labels: np.ndarray, classes: Iterable[int], path: str, table: ClassTable) -> None:
+    """Raise ParseError (naming the first pixel) for a value of ``classes`` the table lacks."""
+    unknown = [v for v in classes if v not in table.names and v != 0]
     if unknown:
         y, x = np.argwhere(labels == unknown[0])[0]
         raise ParseError(
@@ -379,6 +401,7 @@ class MaskToRecord:
                     job.mask, f"mask is {width}x{height} but its image {job.image} is {image_width}x{image_height}"
                 )
         instances = label_instances(labels, self.settings)
+        check_values(labels, (class_id for class_id, _ in instances.fidelity), job.mask, self.table)
         record = ImageRecord(file_name=job.file_name, width=width, height=height, annotations=instances.annotations)
         return record, instances
 
