@@ -12,7 +12,7 @@ times whole processes:
 * the CLI's start-up alone (``fashiondata --help``), which every "ours" row includes.
 
 No peer is timed: the official ``deepfashion2_to_coco.py`` does not run (``num_images`` is undefined).
-Prints median wall time, throughput (images/s), peak memory and the ratio to the floor.
+Prints median wall time, throughput (images/s), CPU seconds, peak memory and the ratios to the floor.
 
 Usage: ``python bench/df2.py [--images 5000] [--repeat 3] [--seed 0]``
 """
@@ -20,14 +20,16 @@ Usage: ``python bench/df2.py [--images 5000] [--repeat 3] [--seed 0]``
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
-from measure import print_table, run_command
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -109,9 +111,20 @@ def generate(root: Path, images: int, seed: int) -> None:
         (root / "image" / f"{number:06d}.jpg").write_bytes(encoded[(width, height)])
 
 
-def timed(argv: list[str], repeat: int) -> tuple[float, float]:
-    walls, peaks = zip(*(run_command(argv) for _ in range(repeat)))
-    return statistics.median(walls), max(peaks)
+def run_once(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys) and peak MB of one child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{' '.join(argv[:6])}… failed with status {status}")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def timed(argv: list[str], repeat: int) -> tuple[float, float, float]:
+    """Median wall, median CPU and max peak MB over ``repeat`` runs."""
+    walls, cpus, peaks = zip(*(run_once(argv) for _ in range(repeat)))
+    return statistics.median(walls), statistics.median(cpus), max(peaks)
 
 
 def main() -> None:
@@ -137,8 +150,11 @@ def main() -> None:
         ("ours: convert df2coco --area bbox", *timed([*cli, "convert", "df2coco", str(root), str(out / "b.json"), "--overwrite", "--quiet", "--area", "bbox"], args.repeat)),
         ("ours: CLI start-up (fashiondata --help)", *timed([*cli, "--help"], args.repeat)),
     ]
-    print(f"{args.images} DeepFashion2 annotation files, {sum(1 for _ in (root / 'annos').iterdir())} on disk; no peer (the official converter does not run)")
-    print_table(rows, items=args.images, unit="images", floor="floor: orjson parse + JPEG headers")
+    print(f"{args.images} DeepFashion2 annotation files; no peer (the official converter does not run)")
+    floor_wall, floor_cpu = rows[0][1], rows[0][2]
+    print(f"{'task':<42} {'wall s':>7} {'images/s':>9} {'CPU s':>7} {'peak MB':>8} {'wall×floor':>11} {'CPU×floor':>10}")
+    for name, wall, cpu, peak in rows:
+        print(f"{name:<42} {wall:>7.2f} {args.images / wall:>9,.0f} {cpu:>7.2f} {peak:>8.0f} {wall / floor_wall:>11.2f} {cpu / floor_cpu:>10.2f}")
     shutil.rmtree(out, ignore_errors=True)
 
 
