@@ -775,16 +775,18 @@ def largest_class(mask: np.ndarray, ignore_index: int | None) -> int:
 
 
 def mask_files(folder: str | os.PathLike[str]) -> dict[str, str]:
-    """Mask files under ``folder`` by pairing key: the stem, without a ``_segm`` suffix
-    (DeepFashion-MultiModal names its masks ``X_segm.png``)."""
+    """Mask files under ``folder`` by pairing key: the stem without a mask suffix (``X_segm.png``,
+    DeepFashion-MultiModal's naming, pairs with ``X.png``), as the masks reader pairs masks with images."""
+    from fashiondata.formats.masks import image_stem  # formats load when used (see _coco_document)
+
     root = Path(folder)
     if not root.is_dir():
         raise ValidationError(f"{root}: the semantic task needs a folder of index masks")
     found: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in MASK_SUFFIXES or not path.is_file():
+        if path.suffix.lower() not in MASK_SUFFIXES or not path.is_file() or path.name.startswith("."):
             continue
-        key = path.stem.removesuffix("_segm")
+        key = image_stem(path)
         if key in found:
             raise ValidationError(f"{path}: pairs by stem {key!r} like {found[key]}: one mask per stem")
         found[key] = str(path)

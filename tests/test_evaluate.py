@@ -586,3 +586,23 @@ def test_class_index_over_the_limit_names_the_mask(tmp_path: Path) -> None:
     pred = write_masks(tmp_path / "pred", {"a": np.array([[0, 1]], np.uint16)})
     with pytest.raises(ParseError, match=r"a.png: class index 5000 is over the limit of 2047"):
         api.evaluate(gt, pred, task="semantic")
+
+
+def test_real_lvis_gt_is_scored_with_coco_rules_and_says_so(corpus: Path, tmp_path: Path) -> None:
+    gt_path = corpus / "lvis_api" / "data" / "lvis_val_100.json"
+    gt = json.loads(gt_path.read_bytes())
+    own_boxes = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0} for a in gt["annotations"]]
+
+    report = api.evaluate(gt_path, write_json(tmp_path / "r.json", own_boxes))
+
+    assert LVIS_NOTE in report.notes
+    assert metrics_of(report)["AP"] == 1.0
+    assert report.data["evaluation"]["gt_instances"] == 977
+
+
+def test_masks_pair_by_stem_without_mask_suffixes(tmp_path: Path) -> None:
+    mask = np.array([[0, 1]], np.uint8)
+    gt = write_masks(tmp_path / "gt", {"WOMEN-Tees-id_01_segm": mask, "b_mask": mask})
+    pred = write_masks(tmp_path / "pred", {"WOMEN-Tees-id_01": mask, "b": mask})
+    report = api.evaluate(gt, pred, task="semantic")
+    assert report.data["evaluation"]["masks"] == 2 and report.data["evaluation"]["unpaired_gt_masks"] == 0
