@@ -281,7 +281,7 @@ def _same_kind(
     return dataset, {**write_options, "boxes": True}
 
 
-def filter(  # noqa: A001 - the verb's name
+def filter(
     src: PathLike | Sequence[PathLike],
     dst: PathLike,
     *,
@@ -476,7 +476,7 @@ def _image_roots(paths: Sequence[str], images: PathLike | Sequence[PathLike] | N
     """One image root per source: none given, one for all, or one each."""
     if images is None or isinstance(images, (str, os.PathLike)):
         return [os.fspath(images) if images is not None else None] * len(paths)
-    roots = [os.fspath(i) for i in images]
+    roots: list[str | None] = [os.fspath(i) for i in images]
     if len(roots) == 1:
         return roots * len(paths)
     if len(roots) != len(paths):
@@ -488,9 +488,8 @@ def _load_category_map(category_map: PathLike | Mapping[str, str] | None) -> dic
     if category_map is None or isinstance(category_map, Mapping):
         return dict(category_map) if category_map is not None else None
     path = os.fspath(category_map)
-    text = open(path, encoding="utf-8").read()
     try:
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise ParseError(path, f"invalid YAML/JSON: {getattr(error, 'problem', error)}", f"line {mark.line + 1}" if mark else None) from error

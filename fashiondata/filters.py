@@ -103,7 +103,7 @@ def round_half_up(value: Fraction) -> int:
     return int((value + Fraction(1, 2)) // 1)
 
 
-def exact(number: float | int | str | Fraction) -> Fraction:
+def exact(number: float | str | Fraction) -> Fraction:
     """A ratio as the exact fraction the user typed (``0.1`` is 1/10, not the nearest double)."""
     try:
         value = number if isinstance(number, Fraction) else Fraction(str(number))
@@ -153,7 +153,7 @@ def balance(dataset: Dataset, *, ratio: float | str = 1, seed: int = 0, report: 
 # ---------------------------------------------------------------- split
 
 
-def parse_ratios(text: str | Sequence[float | str]) -> tuple[Fraction, ...]:
+def parse_ratios(text: str | Sequence[float | str | Fraction]) -> tuple[Fraction, ...]:
     """``"0.8,0.1,0.1"`` or ``"4,1"`` → exact weights summing to 1.
 
     >>> [str(w) for w in parse_ratios("4,1")]
@@ -282,7 +282,7 @@ def _rarest_category(records: Iterable[ImageRecord], image_counts: Mapping[int, 
 def split_dataset(
     dataset: Dataset,
     *,
-    ratios: str | Sequence[float | str] = "0.8,0.1,0.1",
+    ratios: str | Sequence[float | str | Fraction] = "0.8,0.1,0.1",
     names: str | Sequence[str] | None = None,
     seed: int = 0,
     stratify: bool = False,
@@ -564,7 +564,7 @@ def merge_datasets(
             taken.add(_name_key(file_name))
             first_id = annotation_id + 1
             annotation_id += len(record.annotations)
-            provenance = {"source": source, "source_file_name": record.file_name}
+            provenance: dict[str, Any] = {"source": source, "source_file_name": record.file_name}
             if record.id is not None:
                 provenance["source_id"] = record.id
             records.append(

@@ -7,7 +7,14 @@ from typing import Any
 import click
 
 import fashiondata.api
-from fashiondata_cli.options import dataset_io_options, emit, output_options, overwrite_option, pop_context, run_options
+from fashiondata_cli.options import (
+    dataset_io_options,
+    emit,
+    output_options,
+    overwrite_option,
+    pop_context,
+    run_options,
+)
 
 
 @click.command("split")

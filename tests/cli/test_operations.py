@@ -289,6 +289,8 @@ def test_split_yolo_moves_images_and_labels_into_split_folders_with_one_data_yam
         assert numbers(text) == pytest.approx(numbers(source_labels[stem]), abs=1e-6)  # the same boxes
         [image] = (out / "images" / split).glob(f"{stem}.*")
         assert image.is_symlink() and image.resolve() == source_images[image.name].resolve()
+    findings = api.validate(out, backend="yolo").findings  # Ultralytics' label rules, re-implemented
+    assert [f for f in findings if f.severity == "error"] == []
 
 
 def test_merge_into_yolo_places_both_images_of_a_colliding_name(run_cli, workspace):
