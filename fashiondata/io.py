@@ -47,11 +47,18 @@ def open_atomic(path: str | os.PathLike[str], mode: str = "wb", *, overwrite: bo
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private: give it the mode open() would
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
@@ -71,6 +78,7 @@ def staged_dir(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Pat
     check_destination(target, overwrite=overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp made it private: give it the mode mkdir() would
     try:
         yield stage
         if target.exists():

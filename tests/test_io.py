@@ -114,3 +114,17 @@ def test_image_size_of_a_truncated_jpeg_is_a_parse_error(tmp_path: Path) -> None
 )
 def test_image_format_from_leading_bytes(head: bytes, kind: str | None) -> None:
     assert image_format(head) == kind
+
+
+def test_outputs_get_the_usual_permissions_not_private_temp_ones(tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_bytes_atomic(tmp_path / "a.json", b"{}")
+        with staged_dir(tmp_path / "out", overwrite=False) as stage:
+            (stage / "x.txt").write_text("x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
