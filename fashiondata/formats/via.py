@@ -56,6 +56,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -489,12 +490,15 @@ def _attribute_values(
 
 @dataclasses.dataclass
 class _Pending:
-    """An image entry on its way to a record: located file and its annotations."""
+    """An image entry on its way to a record: its annotations, their category names and the regions
+    skipped or changed (counted once the image is found)."""
 
     entry: ViaFile
     source: str
     annotations: list[Annotation]
     names: list[str | None]
+    skipped: Counter[str]
+    lossy: Counter[str]
 
 
 def declared_category_names(projects: Sequence[ViaProject], label: str | None) -> list[str]:
@@ -512,6 +516,8 @@ def declared_category_names(projects: Sequence[ViaProject], label: str | None) -
 def _convert_regions(project: ViaProject, entry: ViaFile, label: str | None, ctx: RunContext) -> _Pending:
     annotations: list[Annotation] = []
     names: list[str | None] = []
+    skipped: Counter[str] = Counter()
+    lossy: Counter[str] = Counter()
     label_spec = project.region_attributes.get(label or "", ViaAttribute(label or ""))
     for region in entry.regions:
         try:
@@ -522,14 +528,14 @@ def _convert_regions(project: ViaProject, entry: ViaFile, label: str | None, ctx
             ctx.fail(error, f"{entry.filename} {region.pointer}")
             continue
         if geometry.skipped:
-            ctx.report.skip(geometry.skipped)
+            skipped[geometry.skipped] += 1
             continue
         if geometry.lossy:
-            ctx.report.lose(geometry.lossy)
+            lossy[geometry.lossy] += 1
         names.append(name)
         attributes = _attribute_values(region.attributes, project.region_attributes, ANNOTATION_KEYS, skip=label)
         annotations.append(Annotation(0, geometry.bbox, geometry.polygons, attributes=attributes))
-    return _Pending(entry, project.path, annotations, names)
+    return _Pending(entry, project.path, annotations, names, skipped, lossy)
 
 
 # ---------------------------------------------------------------- images
@@ -646,42 +652,65 @@ def read(sources: Sequence[str], ctx: RunContext, *, images: str | None = None, 
     output are relative to it (or, with several exports and no ``images``, to their common folder).
     """
     projects = [parse_project(load_json(p), p) for p in ctx.progress(sources, total=len(sources), desc="read via")]
-    attribute_names = [n for project in projects for n in project.region_attributes]
-    label = choose_label_attribute(attribute_names, label_attribute)
+    label = choose_label_attribute([n for project in projects for n in project.region_attributes], label_attribute)
     pending = [_convert_regions(project, entry, label, ctx) for project in projects for entry in project.files]
+    table = category_table(declared_category_names(projects, label), pending)
 
-    names = declared_category_names(projects, label)
-    names += [n for item in pending for n in item.names if n is not None]
-    unlabeled = sum(n is None for item in pending for n in item.names)
-    if unlabeled:
-        names.append(UNLABELED)
-        what = f"no value for {label!r}" if label else "no region attribute"
-        ctx.report.note(f"{unlabeled} region(s) with {what}: category {UNLABELED!r}")
-    table = CategoryTable.from_names(dict.fromkeys(names))
-    ids = {c.name: c.id for c in table}
-
-    if images is None and len(sources) > 1:
-        root = Path(os.path.commonpath([os.path.abspath(Path(p).parent) for p in sources]))
-    else:
-        root = Path(images) if images else Path(sources[0]).parent
-    located = _locate(pending, images, root, ctx)
+    located = _locate(pending, images, _image_root(sources, images), ctx)
     tasks = [(i, str(path)) for i, (_item, path, _rel) in enumerate(located)]
     sizes = dict(ctx.map_items(ReadImageSize(), tasks, desc="read image sizes", name_of=lambda t: t[1]))
+    ids = {c.name: c.id for c in table}
+    records = tuple(
+        _record(item, relative, sizes[index], ids, _file_specs(projects, item.source), ctx)
+        for index, (item, _path, relative) in enumerate(located)
+        if index in sizes
+    )
+    unlabeled = sum(1 for r in records for a in r.annotations if a.category_id == ids.get(UNLABELED))
+    if unlabeled:
+        what = f"no value for {label!r}" if label else "no region attribute"
+        ctx.report.note(f"{unlabeled} region(s) with {what}: category {UNLABELED!r}")
+    return Dataset(table, records, {}, tuple(sources))
 
-    records = []
-    for index, (item, _path, relative) in enumerate(located):
-        if index not in sizes:
-            continue
-        width, height = sizes[index]
-        annotations = tuple(
-            ann._replace(category_id=ids[name if name is not None else UNLABELED])
-            for ann, name in zip(item.annotations, item.names)
-        )
-        attributes = _attribute_values(item.entry.attributes, _file_specs(projects, item.source), IMAGE_KEYS)
-        if PurePosixPath(relative).name != PurePosixPath(item.entry.filename).name:
-            attributes["via_filename"] = item.entry.filename
-        records.append(ImageRecord(relative, width, height, annotations, attributes=attributes))
-    return Dataset(table, tuple(records), {}, tuple(sources))
+
+def category_table(declared: Sequence[str], pending: Sequence[_Pending]) -> CategoryTable:
+    """Declared option labels, then other names in order of appearance, then ``unlabeled``; ids from 1."""
+    names = list(declared) + [n for item in pending for n in item.names if n is not None]
+    if any(n is None for item in pending for n in item.names):
+        names.append(UNLABELED)
+    return CategoryTable.from_names(dict.fromkeys(names))
+
+
+def _image_root(sources: Sequence[str], images: str | None) -> Path:
+    """The folder output file names are relative to."""
+    if images:
+        return Path(images)
+    if len(sources) > 1:
+        return Path(os.path.commonpath([os.path.abspath(Path(p).parent) for p in sources]))
+    return Path(sources[0]).parent
+
+
+def _record(
+    item: _Pending,
+    relative: str,
+    size: tuple[int, int],
+    ids: Mapping[str, int],
+    file_specs: Mapping[str, ViaAttribute],
+    ctx: RunContext,
+) -> ImageRecord:
+    """The image record of a located entry; its regions' skip and lossy counts go to the report now."""
+    for reason, count in item.skipped.items():
+        ctx.report.skip(reason, count=count)
+    for reason, count in item.lossy.items():
+        ctx.report.lose(reason, count)
+    annotations = tuple(
+        ann._replace(category_id=ids[name if name is not None else UNLABELED])
+        for ann, name in zip(item.annotations, item.names)
+    )
+    attributes = _attribute_values(item.entry.attributes, file_specs, IMAGE_KEYS)
+    if PurePosixPath(relative).name != PurePosixPath(item.entry.filename).name:
+        attributes["via_filename"] = item.entry.filename
+    width, height = size
+    return ImageRecord(relative, width, height, annotations, attributes=attributes)
 
 
 def _file_specs(projects: Sequence[ViaProject], source: str) -> Mapping[str, ViaAttribute]:
