@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -49,7 +49,6 @@ import numpy as np
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import FashionDataError
-from fashiondata.executor import Guarded
 from fashiondata.model import CategoryTable, ImageRecord, Polygons, Rle, normalize_name
 
 SMALL_AREA = 32**2
@@ -249,8 +248,14 @@ class Tally:
 
     # ------------------------------------------------------------------ output
 
-    def to_dict(self, categories: CategoryTable, *, persons_source: str | None = None) -> dict[str, Any]:
-        """The JSON-ready statistics (fixed key order, floats rounded to 6 decimals)."""
+    def to_dict(
+        self, categories: CategoryTable, *, persons_source: str | None = None, detected: bool = False
+    ) -> dict[str, Any]:
+        """The JSON-ready statistics (fixed key order, floats rounded to 6 decimals).
+
+        ``persons_source`` (``annotations`` or ``faces``) adds the persons section, ``detected`` the
+        detection section.
+        """
         images, annotations = self.images, self.annotations
         rows = []
         known = list(categories.ids) + sorted(set(self.categories) - set(categories.ids))
@@ -312,7 +317,7 @@ class Tally:
                 **{k: self.persons.get(k, 0) for k in ("0", "1", "many")},
                 "shares": {k: _round(self.persons.get(k, 0) / total) if total else 0.0 for k in ("0", "1", "many")},
             }
-        if self.color_kinds or self.faces_checked:
+        if detected:
             colored = sum(self.color_kinds.values())
             gray = self.color_kinds.get("grayscale", 0) + self.color_kinds.get("bw", 0)
             out["detect"] = {
@@ -625,6 +630,8 @@ def compute(
         chunks = iter_chunks(dataset.records)
         tally = merge_all(ctx.map_items(TallyChunk(person_ids), chunks, desc="stats", name_of=_chunk_name))
     else:
+        from fashiondata.detectors import iter_detected  # OpenCV is imported only when pixels are needed
+
         tally = Tally()
         for record, detection in iter_detected(dataset.records, ctx, detector):
             tally.add_record(record, person_ids)
@@ -632,26 +639,7 @@ def compute(
                 tally.add_detection(detection, count_persons=not person_ids)
     faces = detector is not None and "faces" in detector.checks
     source = "annotations" if person_ids else "faces" if faces else None
-    return tally.to_dict(dataset.categories, persons_source=source)
-
-
-def iter_detected(
-    records: Iterable[ImageRecord], ctx: RunContext, detector: Callable[[str], Any]
-) -> Iterator[tuple[ImageRecord, Any]]:
-    """Each record with its image's detection (None when the image failed and on_error is skip)."""
-    in_flight: deque[ImageRecord] = deque()
-
-    def iter_names() -> Iterator[str]:
-        for record in records:
-            in_flight.append(record)
-            yield record.file_name
-
-    for ok, value in ctx.map_items(Guarded(detector), iter_names(), desc="detect", chunksize=4):
-        record = in_flight.popleft()
-        if not ok:
-            ctx.fail(value, record.file_name)
-            value = None
-        yield record, value
+    return tally.to_dict(dataset.categories, persons_source=source, detected=detector is not None)
 
 
 def _coco_file_stats(path: str, ctx: RunContext) -> dict[str, Any] | None:

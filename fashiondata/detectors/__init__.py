@@ -17,8 +17,8 @@ import csv
 import dataclasses
 import io as _io
 import os
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,7 +29,9 @@ from fashiondata.context import RunContext
 from fashiondata.detectors.color import KINDS, ColorResult, classify_color
 from fashiondata.detectors.faces import Face, detect_faces, is_selfie, persons_from_faces
 from fashiondata.errors import ParseError, ValidationError
+from fashiondata.executor import Guarded
 from fashiondata.io import check_destination, image_size, join_inside, write_bytes_atomic
+from fashiondata.model import ImageRecord
 from fashiondata.report import Report
 
 CHECKS = ("color", "faces")
@@ -106,6 +108,25 @@ class DetectImage:
         color = classify_color(bgr, order="BGR") if "color" in self.checks else None
         faces = detect_faces(bgr, face_model=self.face_model) if "faces" in self.checks else None
         return ImageDetection(name, int(width), int(height), color, faces)
+
+
+def iter_detected(
+    records: Iterable[ImageRecord], ctx: RunContext, detector: Callable[[str], ImageDetection]
+) -> Iterator[tuple[ImageRecord, ImageDetection | None]]:
+    """Each record with its image's detection (None when the image failed and on_error is skip)."""
+    in_flight: deque[ImageRecord] = deque()
+
+    def iter_names() -> Iterator[str]:
+        for record in records:
+            in_flight.append(record)
+            yield record.file_name
+
+    for ok, value in ctx.map_items(Guarded(detector), iter_names(), desc="detect", chunksize=4):
+        record = in_flight.popleft()
+        if not ok:
+            ctx.fail(value, record.file_name)
+            value = None
+        yield record, value
 
 
 def iter_image_names(folder: str | os.PathLike[str]) -> list[str]:

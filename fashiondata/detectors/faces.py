@@ -33,8 +33,8 @@ from fashiondata.model import BBox
 
 FRONTAL_CASCADE = "haarcascade_frontalface_alt2.xml"
 PROFILE_CASCADE = "haarcascade_profileface.xml"
-HAAR_SIDE = 640
-HAAR_SCALE_FACTOR = 1.1
+HAAR_SIDE = 480
+HAAR_SCALE_FACTOR = 1.15
 HAAR_MIN_NEIGHBORS = 5
 MIN_FACE_SHARE = 0.05
 MERGE_IOU = 0.3
