@@ -270,6 +270,7 @@ class ParseImage:
         width, height = image_size(image_path)
         counts: Counter[str] = Counter()
         annotations = []
+        pair_id = {"pair_id": doc["pair_id"]} if "pair_id" in doc else {}
         for key, item in iter_items(doc):
             pointer = "/" + key
             annotation, empty_parts = parse_item(item, anno_path, pointer)
@@ -279,14 +280,12 @@ class ParseImage:
             if rejected_by:
                 counts[f"item dropped by {rejected_by}"] += 1
                 continue
-            annotations.append(annotation._replace(area=self._area(annotation, height, width)))
+            area = self._area(annotation, height, width)
+            annotations.append(annotation._replace(area=area, attributes={**annotation.attributes, **pair_id}))
         if not annotations and self.drop_empty:
             counts["image without items dropped by --drop-empty"] += 1
             return None, counts
         attributes = {k: doc[k] for k in IMAGE_LEVEL_KEYS if k in doc}
-        pair_id = doc.get("pair_id")
-        if pair_id is not None:
-            annotations = [a._replace(attributes={**a.attributes, "pair_id": pair_id}) for a in annotations]
         record = ImageRecord(
             file_name=file_name,
             width=width,
