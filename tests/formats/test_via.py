@@ -499,3 +499,13 @@ def test_every_corpus_export_converts_to_coco_that_pycocotools_loads(corpus, tmp
     for annotation in api.loadAnns(api.getAnnIds()):
         image = api.imgs[annotation["image_id"]]
         assert api.annToMask(annotation).shape == (image["height"], image["width"])
+
+
+def test_an_unreadable_image_is_an_error_or_skipped(tmp_path):
+    project = via2_project(tmp_path)
+    (tmp_path / "look2.png").write_bytes(b"not an image at all")
+    with pytest.raises(ParseError, match="look2.png"):
+        read(project, label_attribute="garment")
+    dataset, report = read(project, label_attribute="garment", on_error="skip")
+    assert [r.file_name for r in dataset.records] == ["look1.jpg"]
+    assert [item for item, _ in report.skipped_items] == [str(tmp_path / "look2.png")]
