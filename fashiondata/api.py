@@ -398,7 +398,7 @@ def merge(
 ) -> Report:
     """Merge datasets into one: categories united by name (after ``category_map``, a JSON/YAML file
     or dict old name → new name), ids renumbered, colliding file names renamed, provenance kept in
-    image attributes (``source``, ``source_file_name``, ``source_id``).
+    image attributes (``merge_source``, ``merge_file_name``, ``merge_image_id``).
 
     Each source is read on its own (formats sniffed one by one unless ``src_format``); the output
     format is the first source's unless ``dst_format``. ``images`` is one image root for every
@@ -421,7 +421,7 @@ def merge(
     ]
     merged = filters.merge_datasets(datasets, sources=paths, category_map=mapping, report=ctx.report)
     root_of = dict(zip(paths, roots))
-    origins = [(root_of[r.attributes["source"]], r.attributes["source_file_name"], r.split) for r in merged.records]
+    origins = [(root_of[r.attributes["merge_source"]], r.attributes["merge_file_name"], r.split) for r in merged.records]
     merged, write_options = _same_kind(merged, readers, writer, _pick(writer, "write", options), ctx)
     return _write_from_origins(merged, origins, dst, writer, write_options, ctx)
 

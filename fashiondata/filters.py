@@ -544,7 +544,8 @@ def merge_datasets(
     Image and annotation ids are renumbered from 1 (sources in order, each in :func:`record_key`
     order). A file name already taken by an earlier source (same path and stem, any case or
     extension) gets the source's tag: ``0001.jpg`` → ``0001__shop.jpg``. Each image keeps where it
-    came from in its attributes: ``source`` (the path given), ``source_file_name``, ``source_id``.
+    came from in its attributes: ``merge_source`` (the path given), ``merge_file_name`` and
+    ``merge_image_id`` (prefixed: DeepFashion2 images have a ``source`` of their own).
     """
     datasets = [d.materialize() for d in datasets]
     table, id_maps = unite_categories([d.categories for d in datasets], category_map)
@@ -564,9 +565,9 @@ def merge_datasets(
             taken.add(_name_key(file_name))
             first_id = annotation_id + 1
             annotation_id += len(record.annotations)
-            provenance: dict[str, Any] = {"source": source, "source_file_name": record.file_name}
+            provenance: dict[str, Any] = {"merge_source": source, "merge_file_name": record.file_name}
             if record.id is not None:
-                provenance["source_id"] = record.id
+                provenance["merge_image_id"] = record.id
             records.append(
                 record.replace(
                     file_name=file_name,

@@ -349,12 +349,12 @@ def test_merge_keeps_every_image_and_annotation_with_provenance():
     for source, dataset in (("in/user.json", user), ("in/shop.json", shop)):
         old_names = {c.id: c.name.lower() for c in dataset.categories}
         for record in dataset.records:
-            [out] = [r for r in merged.records if r.attributes["source"] == source and r.attributes["source_file_name"] == record.file_name]
-            assert out.attributes["source_id"] == record.id
+            [out] = [r for r in merged.records if r.attributes["merge_source"] == source and r.attributes["merge_file_name"] == record.file_name]
+            assert out.attributes["merge_image_id"] == record.id
             assert [(names[a.category_id].lower(), a.bbox) for a in out.annotations] == [
                 (old_names[a.category_id], a.bbox) for a in record.annotations
             ]
-    renamed = [r.file_name for r in merged.records if r.file_name != r.attributes["source_file_name"]]
+    renamed = [r.file_name for r in merged.records if r.file_name != r.attributes["merge_file_name"]]
     assert sorted(renamed) == sorted(
         f"{name.rsplit('.', 1)[0]}__shop.{name.rsplit('.', 1)[1]}" for name in (shop.records[0].file_name, shop.records[1].file_name)  # type: ignore[index]
     )
@@ -370,7 +370,7 @@ def test_merge_reads_a_category_map_file(tmp_path):
     assert [c["name"] for c in doc["categories"]] == list(NAMES)
     assert report.written["images"] == 6
     pants = {a["id"] for a in doc["annotations"] if a["category_id"] == 2}
-    assert len(pants) == sum(1 for a in doc["annotations"] if a["image_id"] in {i["id"] for i in doc["images"] if i["source"].endswith("b.json")})
+    assert len(pants) == sum(1 for a in doc["annotations"] if a["image_id"] in {i["id"] for i in doc["images"] if i["merge_source"].endswith("b.json")})
 
 
 # ---------------------------------------------------------------- dedupe
@@ -428,3 +428,16 @@ def test_dedupe_counts_a_missing_image_with_on_error_skip(tmp_path):
 
 def test_fraction_ratio_is_the_typed_decimal():
     assert filters.exact(0.1) == Fraction(1, 10)
+
+
+def test_merge_keeps_the_sources_own_attributes():
+    # DeepFashion2 images carry their own "source" (user or shop) and "pair_id": provenance must not clobber them
+    shop = make_records({1: 2}, 0, seed=5)
+    shop = [r.replace(attributes={"source": "shop", "pair_id": 7}) for r in shop]
+    merged = filters.merge_datasets(
+        [Dataset(CategoryTable.from_names(NAMES), tuple(shop))], sources=["df2/validation"], report=Report()
+    )
+    assert [dict(r.attributes) for r in merged.records] == [
+        {"source": "shop", "pair_id": 7, "merge_source": "df2/validation", "merge_file_name": r.file_name, "merge_image_id": r.id}
+        for r in sorted(shop, key=filters.record_key)
+    ]

@@ -210,7 +210,7 @@ def test_merge_keeps_every_image_and_annotation_of_both_sources(run_cli, workspa
     assert len(doc["images"]) == 2 * len(source["images"])
     assert len(doc["annotations"]) == 2 * len(source["annotations"])
     assert len({i["file_name"] for i in doc["images"]}) == len(doc["images"])
-    assert {(i["source_file_name"], i["source_id"]) for i in doc["images"]} == {
+    assert {(i["merge_file_name"], i["merge_image_id"]) for i in doc["images"]} == {
         (i["file_name"], i["id"]) for i in source["images"]
     }
 
@@ -261,7 +261,7 @@ def test_merge_of_yolo_and_coco_keeps_every_image_and_annotation(run_cli, worksp
     assert len(doc["images"]) == 2 * len(source["images"])
     assert len(doc["annotations"]) == 2 * len(source["annotations"])
     assert [c["name"] for c in doc["categories"]] == list(NAMES)
-    assert Counter(i["source"] for i in doc["images"]) == {str(workspace / "in/yolo"): 40, str(workspace / "in/ds.json"): 40}
+    assert Counter(i["merge_source"] for i in doc["images"]) == {str(workspace / "in/yolo"): 40, str(workspace / "in/ds.json"): 40}
 
 
 def yolo_labels(root: Path) -> dict[str, str]:
