@@ -318,3 +318,20 @@ def test_filter_yolo_keeps_detection_lines_with_boxes(run_cli, workspace):
     lines = [line.split() for text in labels.values() for line in text.splitlines()]
     assert lines and all(len(tokens) == 5 and tokens[0] == "0" for tokens in lines)
     assert "0: pants" in (workspace / "out/f/data.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["dedupe", "in/yolo", "out/{name}", "--merge-annotations"],
+        ["merge", "in/yolo", "in/yolo", "-o", "out/{name}"],
+    ],
+)
+def test_worker_processes_give_the_same_output_as_serial(run_cli, workspace, verb):
+    outputs = {}
+    for name, extra in (("serial", []), ("processes", ["-j", "2"])):
+        args = [str(workspace / a.format(name=name)) if a.startswith(("in/", "out/")) else a for a in verb]
+        result = run_cli(*args, *extra, "--quiet")
+        assert result.exit_code == 0, result.output
+        outputs[name] = tree_digest(workspace / "out" / name)
+    assert outputs["serial"] == outputs["processes"] != {}
