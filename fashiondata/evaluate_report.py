@@ -1,25 +1,28 @@
-"""The ``evaluate --report DIR`` page: the tables and the precision–recall curves, offline.
+"""The ``evaluate --report DIR`` folder: tables and precision–recall curves, in the stats report's style.
 
-Writes, through a staging folder swapped in whole::
+::
 
     DIR/
-      index.html          the numbers, per-category (per-class) table, the plots; no network needed
-      evaluation.json     the same numbers as ``--json``'s ``evaluation``
-      pr_curves.png       instance tasks: precision against recall at IoU .50, .75 and .50:.95
-      pr_per_category.png instance tasks, up to 20 categories: one curve each at IoU .50:.95
-      per_class_iou.png   semantic: IoU per class present
-      confusion.png       semantic, up to 64 classes: the confusion matrix, rows normalised
+      index.html            the numbers, the per-category (per-class) table and the plots embedded
+                            as base64 PNGs: opens offline, alone
+      evaluation.json       the same numbers as ``fashiondata evaluate --json``'s "evaluation"
+      pr_curves.png         instance tasks: precision against recall at IoU .50, .75 and .50:.95
+      pr_per_category.png   instance tasks, up to 20 categories: one curve each at IoU .50:.95
+      per_class_iou.png     semantic: IoU of each class present
+      confusion.png         semantic, up to 64 classes: the confusion matrix, each GT row normalised
 
-Plots need matplotlib (the ``[report]`` extra); they are drawn on an Agg canvas without pyplot, so no
-global state changes, and saved without a software tag so that the bytes depend only on the numbers.
+The page reuses the stats report's scaffolding (:mod:`fashiondata.report_html`: style sheet, tables,
+PNGs without a version stamp); plots are drawn with matplotlib's object API on the Agg canvas, the
+optional ``[report]`` extra. The folder is built beside the destination and swapped in.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import os
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,41 +32,26 @@ from fashiondata.context import RunContext
 from fashiondata.errors import MissingDependencyError
 from fashiondata.evaluate import InstanceResult, SemanticResult
 from fashiondata.io import staged_dir
+from fashiondata.report_html import _PNG_METADATA, _STYLE, _table
 
 MAX_CURVES = 20
 MAX_MATRIX = 64
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: .3em .7em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-img { max-width: 100%; display: block; margin: 1em 0; }
-.note { color: #555; }
-"""
 
 
 def write_report(result: InstanceResult | SemanticResult, destination: str | os.PathLike[str], ctx: RunContext) -> None:
     """Write the report folder for one evaluation; its path goes to ``ctx.report.outputs``."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise MissingDependencyError("matplotlib", "report") from error
+    data = ctx.report.data.get("evaluation", result.to_dict())
+    if isinstance(result, InstanceResult):
+        plots = instance_plots(result)
+        body = instance_tables(data)
+    else:
+        plots = semantic_plots(result)
+        body = semantic_tables(data)
+    page = render_html(data, body, plots, notes=ctx.report.notes)
     with staged_dir(destination, overwrite=ctx.overwrite) as stage:
-        data = ctx.report.data.get("evaluation", result.to_dict())
         (stage / "evaluation.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-        if isinstance(result, InstanceResult):
-            plots = instance_plots(result, stage, Figure, FigureCanvasAgg)
-            body = instance_body(data, plots)
-        else:
-            plots = semantic_plots(result, stage, Figure, FigureCanvasAgg)
-            body = semantic_body(data, plots)
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in ctx.report.notes)
-        page = (
-            f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>fashiondata evaluate: {html.escape(data['task'])}</title>"
-            f"<style>{STYLE}</style></head><body>\n<h1>Evaluation: {html.escape(data['task'])}</h1>\n{body}"
-            f"<h2>Notes</h2><ul class=\"note\">{notes}</ul>\n</body></html>\n"
-        )
+        for name, png in plots.items():
+            (stage / f"{name}.png").write_bytes(png)
         (stage / "index.html").write_text(page, encoding="utf-8")
     ctx.report.outputs.append(os.fspath(destination))
 
@@ -71,132 +59,159 @@ def write_report(result: InstanceResult | SemanticResult, destination: str | os.
 # ---------------------------------------------------------------- plots
 
 
-def _save(figure: Any, canvas_type: Any, path: Path) -> None:
-    canvas_type(figure)
-    figure.savefig(path, dpi=100, metadata={"Software": None})
+def _figure(width: float, height: float) -> Any:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise MissingDependencyError("matplotlib", "report") from error
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    return figure
 
 
-def mean_curve(precision: np.ndarray) -> np.ndarray | None:
-    """Mean precision per recall threshold over the curves that are defined (COCOeval's -1 left out)."""
-    defined = precision[..., :] > -1
-    counts = defined.sum(axis=0)
-    if not counts.any():
-        return None
-    sums = np.where(defined, precision, 0).sum(axis=0)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata=_PNG_METADATA)
+    return buffer.getvalue()
 
 
-def instance_plots(result: InstanceResult, stage: Path, figure_type: Any, canvas_type: Any) -> list[tuple[str, str]]:
-    """The PR-curve PNGs; returns (file name, caption) pairs."""
+def mean_curve(curves: np.ndarray) -> np.ndarray | None:
+    """Mean precision per recall point over the defined curves (rows; COCOeval's -1 left out).
+
+    >>> mean_curve(np.array([[1.0, 0.5], [-1, -1], [0.0, 0.5]])).tolist()
+    [0.5, 0.5]
+    """
+    defined = curves[(curves > -1).all(axis=1)]
+    return defined.mean(axis=0) if len(defined) else None
+
+
+def instance_plots(result: InstanceResult) -> dict[str, bytes]:
+    """PR curves over all categories, and per category for up to :data:`MAX_CURVES` categories."""
     recall = result.recall_thresholds
-    plots = []
-    figure = figure_type(figsize=(6, 4.5))
+    thresholds = result.iou_thresholds
+    figure = _figure(6.4, 4.4)
     axes = figure.add_subplot()
     for label, rows in (
         ("IoU=.50:.95", result.precision),
-        ("IoU=.50", result.precision[np.isclose(result.iou_thresholds, 0.5)]),
-        ("IoU=.75", result.precision[np.isclose(result.iou_thresholds, 0.75)]),
+        ("IoU=.50", result.precision[np.isclose(thresholds, 0.5)]),
+        ("IoU=.75", result.precision[np.isclose(thresholds, 0.75)]),
     ):
-        curve = mean_curve(np.moveaxis(rows, 2, 0).reshape(-1, len(recall)))
+        curve = mean_curve(np.moveaxis(rows, 2, 1).reshape(-1, len(recall)))
         if curve is not None:
             axes.plot(recall, curve, label=label)
-    _axes_style(axes, f"{result.task}: precision–recall, all categories (100 detections)")
-    _save(figure, canvas_type, stage / "pr_curves.png")
-    plots.append(("pr_curves.png", "Precision against recall, averaged over categories"))
-    categories = result.per_category
-    if len(categories) <= MAX_CURVES:
-        figure = figure_type(figsize=(7, 5))
+    _pr_axes(axes, f"{result.task}: precision–recall over all categories")
+    plots = {"pr_curves": _png(figure)}
+    if len(result.per_category) <= MAX_CURVES:
+        figure = _figure(6.4, 4.4)
         axes = figure.add_subplot()
-        for index, row in enumerate(categories):
+        for index, row in enumerate(result.per_category):
             curve = mean_curve(result.precision[:, :, index])
             if curve is not None:
                 axes.plot(recall, curve, label=row["name"])
-        _axes_style(axes, f"{result.task}: precision–recall per category, IoU=.50:.95")
-        _save(figure, canvas_type, stage / "pr_per_category.png")
-        plots.append(("pr_per_category.png", "Precision against recall per category"))
+        _pr_axes(axes, f"{result.task}: precision–recall per category, IoU=.50:.95")
+        plots["pr_per_category"] = _png(figure)
     return plots
 
 
-def _axes_style(axes: Any, title: str) -> None:
+def _pr_axes(axes: Any, title: str) -> None:
     axes.set_xlabel("recall")
     axes.set_ylabel("precision")
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1.02)
-    axes.set_title(title, fontsize=10)
+    axes.set_title(title)
     axes.grid(alpha=0.3)
     if axes.lines:
         axes.legend(fontsize=8, loc="upper right")
+    axes.figure.tight_layout()
 
 
-def semantic_plots(result: SemanticResult, stage: Path, figure_type: Any, canvas_type: Any) -> list[tuple[str, str]]:
-    """Per-class IoU bars and, for up to 64 classes, the row-normalised confusion matrix."""
-    present = [i for i, row in enumerate(result.iou) if row is not None]
-    names = [result.class_name(i) for i in present]
-    figure = figure_type(figsize=(max(6, 0.35 * len(present) + 2), 4.5))
+def semantic_plots(result: SemanticResult) -> dict[str, bytes]:
+    """IoU bars per class present and, for up to :data:`MAX_MATRIX` classes, the normalised confusion."""
+    present = [index for index, iou in enumerate(result.iou) if iou is not None]
+    names = [result.class_name(index) for index in present]
+    figure = _figure(max(6.4, 0.3 * len(present) + 2), 3.6)
     axes = figure.add_subplot()
-    axes.bar(range(len(present)), [result.iou[i] for i in present])
+    axes.bar(range(len(present)), [result.iou[index] for index in present], color="#4c72b0")
     axes.set_xticks(range(len(present)), names, rotation=60, ha="right", fontsize=8)
     axes.set_ylim(0, 1)
     axes.set_ylabel("IoU")
-    axes.set_title(f"IoU per class (mIoU {100 * (result.miou or 0):.1f})", fontsize=10)
+    axes.set_title(f"IoU per class (mIoU {100 * (result.miou or 0):.1f})")
     figure.tight_layout()
-    _save(figure, canvas_type, stage / "per_class_iou.png")
-    plots = [("per_class_iou.png", "IoU per class present in the GT or the prediction")]
+    plots = {"per_class_iou": _png(figure)}
     if 0 < len(present) <= MAX_MATRIX:
         matrix = result.matrix[np.ix_(present, present)].astype(np.float64)
-        totals = (result.matrix.sum(axis=1) + result.missed)[present][:, None]
-        normalised = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
-        figure = figure_type(figsize=(max(5, 0.3 * len(present) + 2),) * 2)
+        gt_pixels = (result.matrix.sum(axis=1) + result.missed)[present][:, None].astype(np.float64)
+        normalised = np.divide(matrix, gt_pixels, out=np.zeros_like(matrix), where=gt_pixels > 0)
+        side = max(5.0, 0.28 * len(present) + 2.5)
+        figure = _figure(side, side)
         axes = figure.add_subplot()
         image = axes.imshow(normalised, vmin=0, vmax=1, cmap="viridis")
         axes.set_xticks(range(len(present)), names, rotation=90, fontsize=7)
         axes.set_yticks(range(len(present)), names, fontsize=7)
         axes.set_xlabel("prediction")
         axes.set_ylabel("ground truth")
+        axes.set_title("confusion, rows divided by GT pixels")
         figure.colorbar(image, ax=axes, fraction=0.046)
         figure.tight_layout()
-        _save(figure, canvas_type, stage / "confusion.png")
-        plots.append(("confusion.png", "Confusion matrix, each GT row divided by its pixel count"))
+        plots["confusion"] = _png(figure)
     return plots
 
 
 # ---------------------------------------------------------------- HTML
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
+def percent(value: float | None) -> float | str:
+    """×100 and rounded as the terminal table prints it; ``nan`` when undefined."""
+    return "nan" if value is None else round(100 * value, 3)
 
 
-def percent(value: float | None) -> str:
-    return "nan" if value is None else f"{100 * value:.3f}"
-
-
-def figures(plots: Sequence[tuple[str, str]]) -> str:
-    return "".join(f'<figure><img src="{name}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>\n' for name, caption in plots)
-
-
-def instance_body(data: dict[str, Any], plots: Sequence[tuple[str, str]]) -> str:
+def instance_tables(data: Mapping[str, Any]) -> list[str]:
     metrics = data["metrics"]
-    facts = (
+    names = list(metrics)
+    return [
         f"<p>{data['images']} images, {data['gt_instances']} GT instances, {data['predictions_scored']} predictions "
-        f"scored, matched to GT images by {html.escape(data['matched_by'])}. COCOeval (pycocotools); numbers ×100.</p>\n"
-    )
-    ap = table(list(metrics)[:6], [[percent(v) for v in list(metrics.values())[:6]]])
-    ar = table(list(metrics)[6:], [[percent(v) for v in list(metrics.values())[6:]]])
-    rows = [[r["name"], r["id"], r["instances"], percent(r["AP"]), percent(r["AP50"]), percent(r["AP75"])] for r in data["per_category"]]
-    per_category = table(["category", "id", "GT instances", "AP", "AP50", "AP75"], rows)
-    return f"{facts}{ap}{ar}<h2>Precision–recall</h2>\n{figures(plots)}<h2>Per category</h2>\n{per_category}"
+        f"scored, matched to GT images by {html.escape(data['matched_by'])}. pycocotools' COCOeval; numbers ×100.</p>",
+        "<h2>Average precision and recall</h2>",
+        _table(names[:6], [[percent(metrics[n]) for n in names[:6]]]),
+        _table(names[6:], [[percent(metrics[n]) for n in names[6:]]]),
+        "<h2>Per category</h2>",
+        _table(
+            ("id", "category", "GT instances", "AP", "AP50", "AP75"),
+            [(r["id"], r["name"], r["instances"], percent(r["AP"]), percent(r["AP50"]), percent(r["AP75"])) for r in data["per_category"]],
+        ),
+    ]
 
 
-def semantic_body(data: dict[str, Any], plots: Sequence[tuple[str, str]]) -> str:
+def semantic_tables(data: Mapping[str, Any]) -> list[str]:
     metrics = data["metrics"]
-    facts = (
+    return [
         f"<p>{data['masks']} mask pairs, ignore index {data['ignore_index']}, matched by {html.escape(data['matched_by'])}. "
-        f"{html.escape(data['convention'])}. Numbers ×100.</p>\n"
-    )
-    summary = table(["mIoU", "pixel accuracy", "mean class accuracy"], [[percent(metrics[k]) for k in metrics]])
-    rows = [[r["name"], r["index"], percent(r["IoU"]), percent(r["accuracy"]), r["gt_pixels"], r["pred_pixels"]] for r in data["per_class"]]
-    per_class = table(["class", "index", "IoU", "accuracy", "GT pixels", "predicted pixels"], rows)
-    return f"{facts}{summary}{figures(plots)}<h2>Per class</h2>\n{per_class}"
+        f"{html.escape(data['convention'])}. Numbers ×100.</p>",
+        "<h2>Summary</h2>",
+        _table(("mIoU", "pixel accuracy", "mean class accuracy"), [[percent(metrics[k]) for k in metrics]]),
+        "<h2>Per class</h2>",
+        _table(
+            ("index", "class", "IoU", "accuracy", "GT pixels", "predicted pixels"),
+            [(r["index"], r["name"], percent(r["IoU"]), percent(r["accuracy"]), r["gt_pixels"], r["pred_pixels"]) for r in data["per_class"]],
+        ),
+    ]
+
+
+def render_html(data: Mapping[str, Any], body: Sequence[str], plots: Mapping[str, bytes], *, notes: Sequence[str]) -> str:
+    """The self-contained page: tables, plots inline as base64, the run's notes."""
+    title = f"evaluate {data['task']}"
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)} — fashiondata</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        *body,
+        '<h2>Plots</h2><div class="plots">',
+    ]
+    for name, png in plots.items():
+        parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"></figure>')
+    parts.append("</div><h2>Notes</h2><ul>")
+    parts.extend(f"<li>{html.escape(note)}</li>" for note in notes)
+    parts.append("</ul></body></html>\n")
+    return "\n".join(parts)

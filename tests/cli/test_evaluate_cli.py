@@ -69,7 +69,8 @@ def test_report_folder_with_pr_curves(run_cli, evaluate_fixtures: Path, tmp_path
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["evaluation.json", "index.html", "pr_curves.png", "pr_per_category.png"]
     page = (out / "index.html").read_text()
-    assert '<img src="pr_curves.png"' in page and "<td>17.685</td>" in page and "<td>skirt</td>" in page
+    assert '<img alt="pr_curves" src="data:image/png;base64,' in page  # self-contained: opens alone
+    assert '<td class="n">17.685</td>' in page and "<td>skirt</td>" in page
     assert (out / "pr_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = run_cli("evaluate", evaluate_fixtures / "instances_val.json", evaluate_fixtures / "coco_instances_results.json", "--report", out, "-q")
     assert again.exit_code == 2 and "exists and is not empty" in again.stderr
