@@ -200,6 +200,8 @@ def read_predictions(path: str | os.PathLike[str]) -> tuple[list[Prediction], st
 def read_yolo_predictions(folder: Path) -> list[Prediction]:
     """Every ``*.txt`` under ``folder`` (Ultralytics' ``labels/`` or the run folder holding it)."""
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
+    if not files:
+        raise ValidationError(f"{folder}: no Ultralytics prediction files (*.txt); for index masks use --task semantic")
     seen: dict[str, Path] = {}
     predictions: list[Prediction] = []
     for file in files:

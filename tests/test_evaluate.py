@@ -606,3 +606,10 @@ def test_masks_pair_by_stem_without_mask_suffixes(tmp_path: Path) -> None:
     pred = write_masks(tmp_path / "pred", {"WOMEN-Tees-id_01": mask, "b": mask})
     report = api.evaluate(gt, pred, task="semantic")
     assert report.data["evaluation"]["masks"] == 2 and report.data["evaluation"]["unpaired_gt_masks"] == 0
+
+
+def test_prediction_folder_without_txt_files_says_what_is_wrong(tmp_path: Path) -> None:
+    gt_path = write_json(tmp_path / "gt.json", make_gt(27))
+    masks = write_masks(tmp_path / "masks", {"000001": np.zeros((2, 2), np.uint8)})
+    with pytest.raises(ValidationError, match="no Ultralytics prediction files .* use --task semantic"):
+        api.evaluate(gt_path, masks)
