@@ -146,9 +146,10 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
     annotations: list[Annotation] = []
     fidelity: list[tuple[int, float]] = []
     specks = holes_filled = 0
-    for class_id, (x, y), crop in iter_class_crops(labels):
+    crops = list(iter_class_crops(labels))
+    traced = raster.trace_many([(np.ascontiguousarray(crop), (0, 0)) for _, _, crop in crops])
+    for (class_id, (x, y), crop), components in zip(crops, traced):
         h, w = crop.shape
-        components = raster.trace_components(np.ascontiguousarray(crop))
         kept = [c for c in components if c.area >= settings.min_area]
         specks += len(components) - len(kept)
         if not kept:
@@ -156,16 +157,26 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
             continue
         if settings.holes == "fill":
             holes_filled += sum(len(c.holes) for c in kept)
-        pieces, exact = zip(*(_segmentation(c, crop.shape, settings) for c in kept))
-        groups = [list(pieces)] if settings.instances == "per-class" else [[p] for p in pieces]
-        merged = [_merge(group, crop.shape) for group in groups]
-        annotations.extend(Annotation(category_id=class_id, segmentation=_shift(m, x, y, labels.shape)) for m in merged)
-        if all(exact):  # traced rings fill back exactly: only the dropped specks are missing
+        pieces = [_segmentation(c, crop.shape, settings) for c in kept]
+        if settings.instances == "per-class":
+            groups = [(pieces, kept)]
+        else:
+            groups = [([piece], [component]) for piece, component in zip(pieces, kept)]
+        drawn = None if all(exact for _, exact in pieces) else np.zeros_like(crop)
+        for group, members in groups:
+            segmentation = _merge([piece for piece, _ in group], crop.shape)
+            if drawn is None:  # traced rings fill back to exactly their pixels
+                area = sum(c.area for c in members)
+            else:
+                own = raster.decode(segmentation, h, w)
+                drawn |= own
+                area = int(np.count_nonzero(own))
+            annotations.append(
+                Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape), area=float(area))
+            )
+        if drawn is None:  # only the dropped specks are missing
             iou = sum(c.area for c in kept) / sum(c.area for c in components)
         else:
-            drawn = np.zeros_like(crop)
-            for segmentation in merged:
-                drawn |= raster.decode(segmentation, h, w)
             iou = raster.masks_iou(drawn, crop)
         fidelity.append((class_id, float(iou)))
     return Instances(tuple(annotations), tuple(fidelity), specks, holes_filled)

@@ -248,6 +248,7 @@ def test_masks2coco_pairs_images_and_reports_fidelity(tmp_path, run_cli):
     for ann in coco.loadAnns(coco.getAnnIds(imgIds=[1])):
         truth = (labels == ann["category_id"]).astype(np.uint8)
         assert raster.masks_iou(coco.annToMask(ann), truth) > 0.97
+        assert ann["area"] == coco.annToMask(ann).sum()  # the area of what the polygons fill
 
 
 def test_donut_keeps_its_hole_through_coco_and_pycocotools(tmp_path, run_cli):
