@@ -3,6 +3,7 @@ rasteriser gives the mask back exactly."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
@@ -101,3 +102,42 @@ def test_color_tolerance_maps_near_colours_to_the_nearest_class():
     lookup = raster.color_lookup([(100, 100, 100), (110, 100, 100)], [1, 2], tolerance=6)
     rgb = np.array([[[97, 103, 100], [104, 100, 100], [106, 100, 100], [100, 100, 93]]], np.uint8)
     assert raster.colors_to_labels(rgb, lookup).tolist() == [[1, 1, 2, 0xFFFF]]
+
+
+def _doubled_reference(mask: np.ndarray) -> list[list[tuple[int, int]]]:
+    """Rings by tracing the mask at twice its size (vertex X → edge ceil(X / 2)), without repeated
+    or collinear vertices: the construction the corner rule was derived from."""
+    doubled = cv2.resize(mask, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    rings = []
+    for contour in contours:
+        points = [tuple(p) for p in ((contour.reshape(-1, 2) + 1) // 2).tolist()]
+        points = [p for i, p in enumerate(points) if p != points[i - 1]] or points[:1]
+        rings.append(_without_collinear(points))
+    return rings
+
+
+def _without_collinear(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if len(points) <= 3:
+        return points
+    kept = []
+    for i, (x, y) in enumerate(points):
+        (px, py), (nx, ny) = points[i - 1], points[(i + 1) % len(points)]
+        ax, ay, bx, by = x - px, y - py, nx - x, ny - y
+        if not (ax * by - ay * bx == 0 and ax * bx + ay * by > 0):
+            kept.append((x, y))
+    return kept
+
+
+def _cyclic(points: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    start = points.index(min(points))
+    return tuple(points[start:] + points[:start])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_corner_rule_matches_tracing_at_twice_the_size(seed):
+    rng = np.random.default_rng(100 + seed)
+    mask = (rng.random((30, 30)) < 0.3 + 0.1 * seed).astype(np.uint8)
+    ours = [r for c in raster.trace_components(mask) for r in (c.outer, *c.holes)]
+    reference = _doubled_reference(mask)
+    assert sorted(_cyclic([tuple(p) for p in r.tolist()]) for r in ours) == sorted(_cyclic(r) for r in reference)
