@@ -14,6 +14,7 @@ from fashiondata_cli.commands import convert, evaluate, fix, formats, info, vali
 from fashiondata_cli.commands import balance, dedupe, merge, prune, split
 from fashiondata_cli.commands import filter as filter_command
 from fashiondata_cli.commands import detect, preview, stats
+from fashiondata_cli.commands import demo
 
 EXIT_ERROR = 2
 
@@ -43,7 +44,7 @@ def cli() -> None:
     """Convert, filter, check and describe clothing and fashion segmentation datasets."""
 
 
-for module in (convert, evaluate, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split, detect, preview, stats):
+for module in (convert, evaluate, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split, detect, preview, stats, demo):
     cli.add_command(module.command)
 
 
