@@ -213,3 +213,20 @@ def test_yolo2masks_draws_denormalised_polygons_in_split_folders(corpus, tmp_pat
     pentagon = raster.decode(Polygons(([3.0, 1.5, 6.0, 1.5, 6.0, 7.5, 4.5, 7.5, 3.75, 3.0],)), 10, 15)
     expected = np.where(triangle > 0, 3, np.where(pentagon > 0, 5, 0))  # the larger one drawn first
     assert np.array_equal(drawn, expected) and set(np.unique(drawn).tolist()) == {0, 3, 5}
+
+
+def test_bundled_fixture_bridged_lines_fill_parts_and_holes():
+    _, records, _ = _read(Path(__file__).resolve().parents[2] / "fixtures" / "yolo" / "data.yaml")
+    assert [(r.split, r.file_name, r.width, r.height, len(r.annotations)) for r in records] == [
+        ("train", "look_001.jpg", 64, 48, 3), ("train", "look_002.jpg", 48, 64, 1), ("val", "look_003.jpg", 64, 48, 0)
+    ]
+    pants = raster.decode(records[0].annotations[1].segmentation, 48, 64)  # two legs in one line
+    expected = np.zeros((48, 64), np.uint8)
+    expected[24:46, 20:30] = 1
+    expected[24:46, 34:44] = 1
+    assert np.array_equal(pants, expected)
+    bag = raster.decode(records[1].annotations[0].segmentation, 64, 48)  # a bag with a hole, one line
+    expected = np.zeros((64, 48), np.uint8)
+    expected[16:48, 6:42] = 1
+    expected[26:38, 18:30] = 0
+    assert np.array_equal(bag, expected)
