@@ -422,7 +422,8 @@ def parse_shape(shape: Mapping[str, Any], path: str, pointer: str) -> RegionGeom
         if rx <= 0 or ry <= 0:
             return RegionGeometry(skipped=f"{name} region of zero radius")
         polygons = Polygons((ellipse_ring(cx, cy, abs(rx), abs(ry), theta),))
-        return RegionGeometry(polygons.bbox(), polygons, lossy=_LOSSY_ELLIPSE)
+        box = polygons.bbox()  # of 2-decimal vertices: rounding the size drops float noise (61.46000000000001)
+        return RegionGeometry(BBox(box.x, box.y, round(box.w, 2), round(box.h, 2)), polygons, lossy=_LOSSY_ELLIPSE)
     if name in ("polygon", "polyline"):
         xs, ys = shape.get("all_points_x"), shape.get("all_points_y")
         if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
