@@ -230,3 +230,26 @@ def test_bundled_fixture_bridged_lines_fill_parts_and_holes():
     expected[16:48, 6:42] = 1
     expected[26:38, 18:30] = 0
     assert np.array_equal(bag, expected)
+
+
+def test_masks2yolo_then_read_back_keeps_holes_and_fidelity(tmp_path, run_cli):
+    labels = np.zeros((90, 120), np.uint8)
+    labels[10:80, 10:60] = 12
+    labels[30:50, 25:45] = 0  # the bag's strap loop
+    labels[20:70, 80:90] = 5
+    labels[20:70, 100:110] = 5  # two legs, one instance, one line
+    (tmp_path / "segm").mkdir()
+    cv2.imwrite(str(tmp_path / "segm" / "look_segm.png"), labels)
+    result = run_cli("convert", "masks2yolo", tmp_path / "segm", tmp_path / "out", "--classes", "deepfashion-mm",
+                     "--link-mode", "none", "-q")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "out" / "images").mkdir(exist_ok=True)
+    cv2.imwrite(str(tmp_path / "out" / "images" / "look.jpg"), np.zeros((90, 120, 3), np.uint8))  # sizes come from images
+    _, records, _ = _read(tmp_path / "out" / "data.yaml")
+    (record,) = records
+    assert len((tmp_path / "out" / "labels" / "look.txt").read_text().splitlines()) == 2
+    for ann in record.annotations:  # class i is pixel value i + 1, read back as category id i + 1
+        truth = (labels == ann.category_id).astype(np.uint8)
+        assert raster.masks_iou(raster.decode(ann.segmentation, 90, 120), truth) > 0.99
+    bag = next(a for a in record.annotations if a.category_id == 12)
+    assert raster.decode(bag.segmentation, 90, 120)[40, 35] == 0  # still a hole after normalising
