@@ -74,7 +74,7 @@ ELLIPSE_VERTICES = 64
 UNLABELED = "unlabeled"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
-_V3_SHAPES = {1: "point", 2: "rect", 3: "circle", 4: "ellipse", 5: "polyline", 6: "polyline", 7: "polygon"}
+_V3_POLY_SHAPES = {5: "polyline", 6: "polyline", 7: "polygon"}  # LINE, POLYLINE, POLYGON
 _V3_ATTRIBUTE_TYPES = {1: "text", 2: "checkbox", 3: "radio", 4: "dropdown", 5: "image"}
 _V3_IMAGE_FILE = 2
 _LOSSY_ELLIPSE = f"circle/ellipse region approximated by a {ELLIPSE_VERTICES}-vertex polygon"
@@ -139,7 +139,6 @@ class ViaProject:
     """A VIA export of any version, normalised."""
 
     path: str
-    version: str
     files: tuple[ViaFile, ...]
     region_attributes: Mapping[str, ViaAttribute]
     file_attributes: Mapping[str, ViaAttribute]
@@ -172,9 +171,8 @@ def parse_project(doc: Any, path: str) -> ViaProject:
             path, "not a VIA export: this is a VIA attribute definition file (it holds no images or regions)", "/"
         )
     if all(isinstance(v, dict) and "filename" in v for v in doc.values()):
-        version = "1" if any(isinstance(v.get("regions"), dict) for v in doc.values()) else "2"
         files = tuple(_parse_file_entry(v, path, json_pointer(k)) for k, v in doc.items())
-        return ViaProject(path, version, files, _attributes_seen(files), {})
+        return ViaProject(path, files, _attributes_seen(files), {})
     raise ParseError(path, "not a VIA export: expected VIA 1/2 image entries or a VIA 3 project", "/")
 
 
@@ -194,8 +192,7 @@ def _parse_v2_project(doc: Mapping[str, Any], path: str) -> ViaProject:
     region = _parse_v2_attributes(declared.get("region"), path, "/_via_attributes/region")
     region = {**_attributes_seen(files), **region}
     file = _parse_v2_attributes(declared.get("file"), path, "/_via_attributes/file")
-    version = str(doc.get("_via_data_format_version") or "2")
-    return ViaProject(path, version, files, region, file)
+    return ViaProject(path, files, region, file)
 
 
 def _parse_v2_attributes(obj: Any, path: str, pointer: str) -> dict[str, ViaAttribute]:
@@ -314,7 +311,7 @@ def _parse_v3_project(doc: Mapping[str, Any], path: str) -> ViaProject:
         files.append(ViaFile(fname, None, file_values[str(fid)], tuple(regions[str(fid)]), pointer))
     region = {n: attributes.get(n, ViaAttribute(n)) for n in sorted(region_names)}
     file = {n: a for n, a in attributes.items() if n not in region_names}
-    return ViaProject(path, "3", tuple(files), region, file)
+    return ViaProject(path, tuple(files), region, file)
 
 
 def v3_shape(xy: Sequence[Any], path: str, pointer: str) -> dict[str, Any]:
@@ -341,7 +338,7 @@ def v3_shape(xy: Sequence[Any], path: str, pointer: str) -> dict[str, Any]:
     if shape_id == 4:
         return {"name": "ellipse", "cx": values[0], "cy": values[1], "rx": values[2], "ry": values[3]}
     if shape_id in (5, 6, 7):
-        return {"name": _V3_SHAPES[shape_id], "all_points_x": values[0::2], "all_points_y": values[1::2]}
+        return {"name": _V3_POLY_SHAPES[shape_id], "all_points_x": values[0::2], "all_points_y": values[1::2]}
     if shape_id == 8:  # extreme rectangle: the box of its four extreme points
         xs, ys = values[0::2], values[1::2]
         return {"name": "rect", "x": min(xs), "y": min(ys), "width": max(xs) - min(xs), "height": max(ys) - min(ys)}
