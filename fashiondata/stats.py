@@ -49,6 +49,7 @@ import numpy as np
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import FashionDataError
+from fashiondata.io import MAX_IMAGE_PIXELS, safe_relative_path
 from fashiondata.model import CategoryTable, ImageRecord, Polygons, Rle, normalize_name
 
 SMALL_AREA = 32**2
@@ -437,7 +438,7 @@ def tally_coco_document(doc: Mapping[str, Any], person_ids: frozenset[int]) -> T
     """
     try:
         return _tally_coco(doc, person_ids)
-    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError, IndexError, FashionDataError) as error:
         raise NotPlainCoco(str(error)) from error
 
 
@@ -453,25 +454,36 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     images = doc["images"]
     annotations = doc.get("annotations") or []
     declared = doc.get("categories") or []
+    if type(images) is not list or type(annotations) is not list or type(declared) is not list:
+        raise NotPlainCoco("not lists")
+    if not _types(images) <= {dict} or not _types(annotations) <= {dict}:
+        raise NotPlainCoco("not objects")
     image_ids = [image["id"] for image in images]
     widths = [image["width"] for image in images]
     heights = [image["height"] for image in images]
-    if not all(type(v) is int for v in (*widths, *heights)) or not all(isinstance(i["file_name"], str) for i in images):
+    file_names = [image["file_name"] for image in images]
+    if not _types(image_ids) | _types(widths) | _types(heights) <= {int} or not _types(file_names) <= {str}:
         raise NotPlainCoco("image fields")
+    for name in file_names:
+        safe_relative_path(name)  # the reader refuses names that would leave a folder
     index_of = {image_id: i for i, image_id in enumerate(image_ids)}
     category_ids = [c["id"] for c in declared]
     column_of = {category_id: i for i, category_id in enumerate(category_ids)}
     if len(index_of) != len(images) or len(column_of) != len(declared):
         raise NotPlainCoco("duplicate image or category id")
     pixels = np.asarray(widths, dtype=np.int64) * np.asarray(heights, dtype=np.int64)
-    if len(images) and (min(widths) <= 0 or min(heights) <= 0):
+    if len(images) and (min(widths) <= 0 or min(heights) <= 0 or int(pixels.max()) > MAX_IMAGE_PIXELS):
         raise NotPlainCoco("image size")
 
     ann_ids = [a["id"] for a in annotations if "id" in a]
-    if len(set(ann_ids)) != len(ann_ids):
-        raise NotPlainCoco("duplicate annotation id")
-    image_index = np.asarray([index_of[a["image_id"]] for a in annotations], dtype=np.int64)
-    column = np.asarray([column_of[a["category_id"]] for a in annotations], dtype=np.int64)
+    if len(set(ann_ids)) != len(ann_ids) or not _types(ann_ids) <= {int}:
+        raise NotPlainCoco("annotation ids")
+    image_of = [a["image_id"] for a in annotations]
+    category_of = [a["category_id"] for a in annotations]
+    if not _types(image_of) | _types(category_of) <= {int}:
+        raise NotPlainCoco("image_id or category_id")
+    image_index = np.asarray([index_of[i] for i in image_of], dtype=np.int64)
+    column = np.asarray([column_of[c] for c in category_of], dtype=np.int64)
     crowd = [a.get("iscrowd", 0) for a in annotations]
     if not set(crowd) <= {0, 1}:
         raise NotPlainCoco("iscrowd")
@@ -480,12 +492,32 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     if not set(kinds) <= {list, dict, type(None)}:
         raise NotPlainCoco("segmentation")
     rings = [ring for seg, kind in zip(segmentations, kinds) if kind is list for ring in seg]
+    if not _types(rings) <= {list}:
+        raise NotPlainCoco("ring type")
     lengths = np.asarray([len(ring) for ring in rings], dtype=np.int64)
     if len(rings) and (lengths.min() == 0 or (lengths % 2).any()):
         raise NotPlainCoco("ring length")
+    _check_numbers(rings)
+    for seg, kind in zip(segmentations, kinds):
+        if kind is dict:
+            _check_rle(seg)
+    bboxes = [a["bbox"] for a in annotations if a.get("bbox") is not None]
+    if not _types(bboxes) <= {list} or not set(map(len, bboxes)) <= {4}:
+        raise NotPlainCoco("bbox")
+    _check_numbers(bboxes)
+    if bboxes and (np.asarray(bboxes, dtype=np.float64)[:, 2:] < 0).any():
+        raise NotPlainCoco("negative bbox")
+    keypoints = [a["keypoints"] for a in annotations if a.get("keypoints") is not None]
+    if not _types(keypoints) <= {list} or any(len(k) % 3 for k in keypoints):
+        raise NotPlainCoco("keypoints")
+    _check_numbers(keypoints)
+    areas = [a.get("area") for a in annotations]
+    scores = [a["score"] for a in annotations if a.get("score") is not None]
+    _check_numbers([[a for a in areas if a is not None], scores])
+    if bool in _types(areas) | _types(scores):  # the reader checks each of these on its own
+        raise NotPlainCoco("boolean area or score")
     closed = _closed_rings(rings, lengths)
     has_mask = np.asarray([kind is dict or (kind is list and len(seg) > 0) for seg, kind in zip(segmentations, kinds)], dtype=bool)
-    areas = [a.get("area") for a in annotations]
     mask_area = np.full(len(annotations), np.nan)
     size_area = np.full(len(annotations), np.nan)
     given = np.asarray([area is not None for area in areas], dtype=bool)
@@ -499,8 +531,6 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
             size_area[i] = mask_area[i] = segmentation_area(model)
         elif (bbox := annotations[i].get("bbox")) is not None:
             size_area[i] = bbox[2] * bbox[3]
-    if np.isinf(size_area).any() or not np.isnan(size_area).all() and (np.nan_to_num(size_area) < 0).any():
-        raise NotPlainCoco("area")
 
     tally = Tally()
     n_images, n_columns = len(images), len(category_ids)
@@ -546,6 +576,33 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
             extra = {k: v for k, v in image.items() if k not in _IMAGE_KEYS}
             tally._count_attributes(tally.image_attributes, extra, "image")
     return tally
+
+
+def _types(values: Iterable[Any]) -> set[type]:
+    return set(map(type, values))
+
+
+def _check_numbers(lists: Sequence[Sequence[Any]]) -> None:
+    """Every value a finite int or float, as the reader demands (one C-level sum per list)."""
+    try:
+        total = sum(map(sum, lists))
+    except TypeError:
+        raise NotPlainCoco("not a number") from None
+    if total - total != 0 or bool in _types(v for values in lists for v in values[:1]):
+        raise NotPlainCoco("NaN, infinity or a boolean")
+
+
+def _check_rle(rle: Mapping[str, Any]) -> None:
+    size, counts = rle["size"], rle["counts"]
+    if type(size) is not list or len(size) != 2 or not _types(size) <= {int} or min(size) < 0:
+        raise NotPlainCoco("RLE size")
+    if size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise NotPlainCoco("RLE larger than the pixel limit")
+    if type(counts) is list:
+        if not _types(counts) <= {int} or (counts and min(counts) < 0) or sum(counts) != size[0] * size[1]:
+            raise NotPlainCoco("RLE counts")
+    elif type(counts) is not str:
+        raise NotPlainCoco("RLE counts type")
 
 
 def _counter(values: np.ndarray) -> Counter[int]:

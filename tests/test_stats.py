@@ -109,6 +109,41 @@ def test_bad_coco_raises_the_readers_parse_error_with_its_pointer(tmp_path: Path
     assert caught.value.location == "/annotations/2/image_id"
 
 
+BROKEN_COCO = sorted((FIXTURE.parents[1] / "broken").glob("coco_*.json"))
+
+
+@pytest.mark.parametrize("path", BROKEN_COCO, ids=[p.name for p in BROKEN_COCO])
+def test_the_fast_path_refuses_what_the_reader_refuses_with_its_error(path: Path) -> None:
+    with pytest.raises(ParseError) as by_reader:
+        fashiondata.info(path, "coco")
+    with pytest.raises(ParseError) as by_stats:
+        fashiondata.api.stats(path, "coco")
+    assert str(by_stats.value) == str(by_reader.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["annotations"][0].update(area="10000"),  # a string is not a number
+        lambda d: d["annotations"][1]["segmentation"][0].__setitem__(3, "4"),  # a string coordinate
+        lambda d: d["annotations"][5]["segmentation"]["counts"].append(1),  # RLE runs exceed h*w
+        lambda d: d["annotations"][0].update(bbox=[0, 0, -1, 4]),  # negative box
+        lambda d: d["images"][0].update(file_name="../up.jpg"),  # leaves the folder
+        lambda d: d["annotations"][0].update(category_id=True),  # bool is not an id
+    ],
+)
+def test_the_fast_path_falls_back_to_the_readers_error(tmp_path: Path, change) -> None:
+    doc = orjson.loads(FIXTURE.read_bytes())
+    change(doc)
+    path = tmp_path / "instances_changed.json"
+    path.write_bytes(orjson.dumps(doc))
+    with pytest.raises(ParseError) as by_reader:
+        fashiondata.info(path, "coco")
+    with pytest.raises(ParseError) as by_stats:
+        fashiondata.api.stats(path)
+    assert str(by_stats.value) == str(by_reader.value)
+
+
 @pytest.mark.parametrize(
     "area, expected",
     [
