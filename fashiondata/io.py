@@ -9,6 +9,7 @@ output folder.
 from __future__ import annotations
 
 import contextlib
+import io as _io
 import os
 import posixpath
 import shutil
@@ -129,15 +130,33 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     for images over :data:`MAX_IMAGE_PIXELS`.
     """
     width, height = image_header_size(path)
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ImageTooLargeError(
-            path, f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS} (a decompression bomb?)"
-        )
+    check_pixel_limit(width, height, path)
     return width, height
 
 
 class ImageTooLargeError(ParseError):
     """An image's header claims more pixels than :data:`MAX_IMAGE_PIXELS`."""
+
+
+def check_pixel_limit(width: int, height: int, path: object, location: str | None = None) -> None:
+    """Raise ImageTooLargeError when ``width × height`` exceeds :data:`MAX_IMAGE_PIXELS`."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLargeError(
+            path, f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS} (a decompression bomb?)",
+            location,
+        )
+
+
+def image_bytes_size(data: bytes, path: object, location: str | None = None) -> tuple[int, int] | None:
+    """(width, height) of encoded image bytes from their header, checked against the pixel limit,
+    before anything decodes them; None for a format whose header is not parsed here."""
+    try:
+        size = _size_from_head(data[:64]) or (_jpeg_size(_io.BytesIO(data), path) if data[:2] == b"\xff\xd8" else None)
+    except ValidationError as error:
+        raise ParseError(path, str(error), location) from error
+    if size is not None:
+        check_pixel_limit(*size, path, location)
+    return size
 
 
 def image_header_size(path: str | os.PathLike[str]) -> tuple[int, int]:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Union
 
+from fashiondata import io as _io  # MAX_IMAGE_PIXELS, read at call time: it is configurable
 from fashiondata.errors import ValidationError
 
 _EMPTY: Mapping[str, Any] = {}
@@ -212,6 +213,11 @@ class ImageRecord:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValidationError(f"image {self.file_name!r}: {name} must be a positive int, got {value!r}")
+        if self.width * self.height > _io.MAX_IMAGE_PIXELS:  # steps that draw masks allocate H × W
+            raise ValidationError(
+                f"image {self.file_name!r}: {self.width}x{self.height} pixels exceed the limit of "
+                f"{_io.MAX_IMAGE_PIXELS} (set FASHIONDATA_MAX_IMAGE_PIXELS to allow more)"
+            )
         if not isinstance(self.annotations, tuple):
             object.__setattr__(self, "annotations", tuple(self.annotations))
 

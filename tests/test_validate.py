@@ -181,11 +181,13 @@ def test_exif_orientation_agrees_with_pillow(tmp_path: Path) -> None:
         assert io.exif_orientation(path) == Image.open(path).getexif().get(0x0112) == orientation
 
 
-def test_image_over_the_pixel_limit_is_a_finding(planted, monkeypatch) -> None:
-    path, images = planted
-    monkeypatch.setattr(io, "MAX_IMAGE_PIXELS", 40 * 30 - 1)
-    found = {(f.code, f.image) for f in validate(path, images=images).findings}
-    assert ("image-too-large", "clean.jpg") in found
+def test_image_over_the_pixel_limit_is_a_finding(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "big.jpg").write_bytes(jpeg_bytes(40, 30))
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"images": [{"id": 1, "file_name": "big.jpg", "width": 20, "height": 15}],
+                                "annotations": [], "categories": []}))
+    monkeypatch.setattr(io, "MAX_IMAGE_PIXELS", 40 * 30 - 1)  # the record fits, the file does not
+    assert [(f.code, f.image) for f in validate(path, images=tmp_path).findings] == [("image-too-large", "big.jpg")]
 
 
 def test_backend_rules_for_detectron2_and_tfod(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.formats import json_stream
 from fashiondata.errors import ParseError, ValidationError
-from fashiondata.io import open_atomic, safe_relative_path
+from fashiondata.io import check_pixel_limit, open_atomic, safe_relative_path
 from fashiondata.model import (
     Annotation,
     BBox,
@@ -138,6 +138,7 @@ def parse_segmentation(obj: Any, path: object, pointer: str) -> Polygons | Rle |
         size, counts = obj.get("size"), obj.get("counts")
         if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v >= 0 for v in size)):
             raise ParseError(path, "RLE size must be [height, width]", f"{pointer}/size")
+        check_pixel_limit(size[1], size[0], path, f"{pointer}/size")  # decoding allocates height × width
         if isinstance(counts, list):
             try:
                 total = sum(counts)  # a float or a non-number anywhere makes this fail the checks below
@@ -334,6 +335,7 @@ def parse_image(
     height = _int(obj.get("height"), path, f"{pointer}/height")
     if width <= 0 or height <= 0:
         raise ParseError(path, f"image size must be positive, got {width}x{height}", pointer)
+    check_pixel_limit(width, height, path, pointer)
     return ImageRecord(
         file_name=file_name,
         width=width,

@@ -58,6 +58,7 @@ from fashiondata.formats.tfexample import (
     iter_records,
 )
 from fashiondata.io import (
+    image_bytes_size,
     image_format,
     image_size,
     join_inside,
@@ -226,6 +227,8 @@ def _values(features: Mapping[str, tuple[str, list]], key: str, kind: str, path:
 
 
 def _decode_mask(data: bytes, height: int, width: int, path: object, where: str) -> Rle:
+    if image_bytes_size(data, path, where) not in (None, (width, height)):  # checked before decoding
+        raise ParseError(path, f"image/object/mask is not a {width}x{height} PNG", where)
     mask = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if mask is None or mask.shape != (height, width):
         raise ParseError(path, f"image/object/mask is not a {width}x{height} PNG", where)
@@ -299,6 +302,8 @@ def _masks(features: Mapping[str, tuple[str, list]], count: int, height: int, wi
 
 
 def _size_of_bytes(image: bytes, path: object, where: str) -> tuple[int, int]:
+    if size := image_bytes_size(image, path, where):  # from the header, within the pixel limit
+        return size
     decoded = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None:
         raise ParseError(path, "no image size and image/encoded is not a readable image", where)
