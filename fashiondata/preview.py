@@ -26,7 +26,8 @@ from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.detectors import read_image
 from fashiondata.errors import FashionDataError, ValidationError
-from fashiondata.io import join_inside, write_bytes_atomic
+from fashiondata.filters import find_image
+from fashiondata.io import write_bytes_atomic
 from fashiondata.model import CategoryTable, ImageRecord, Polygons
 
 MASK_ALPHA = 0.45
@@ -147,7 +148,7 @@ def write_preview(
     tiles = []
     for record in ctx.progress(chosen, total=len(chosen), desc="preview"):
         try:
-            image = read_image(join_inside(image_root, record.file_name))
+            image = read_image(find_image(image_root, record.file_name, record.split))
         except (FashionDataError, OSError) as error:
             ctx.fail(error, record.file_name)
             image = np.full((record.height, record.width, 3), BLANK, dtype=np.uint8)
