@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shutil
 import sys
 from pathlib import Path
@@ -103,10 +104,22 @@ def semantic_inputs(masks: int, seed: int) -> tuple[Path, Path]:
     return gt_folder, pred_folder
 
 
+CPU_SECONDS: dict[str, float] = {}
+
+
 def median_command(argv: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall s and max peak MB of ``repeat`` runs; their mean CPU s (user + sys, workers
+    included: steadier than wall time on a busy machine) goes to ``CPU_SECONDS`` under the command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     runs = [run_command(argv) for _ in range(repeat)]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS[" ".join(argv)] = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / repeat
     walls = sorted(wall for wall, _ in runs)
     return walls[len(walls) // 2], max(peak for _, peak in runs)
+
+
+def print_cpu(rows: list[tuple[str, list[str]]]) -> None:
+    print("CPU s (user+sys, mean per run): " + ", ".join(f"{name} {CPU_SECONDS[' '.join(argv)]:.2f}" for name, argv in rows))
 
 
 def main() -> None:
@@ -120,23 +133,27 @@ def main() -> None:
     gt_path, results_path = instance_inputs(args.images, args.seed)
     predictions = len(orjson.loads(results_path.read_bytes()))
     print(f"\ninstance (bbox): {args.images} images, {predictions} predictions")
-    rows = [("pycocotools COCOeval (reference)", *run_python_args(COCOEVAL, [str(gt_path), str(results_path)], args.repeat))]
     ours = [*FASHIONDATA, "evaluate", str(gt_path), str(results_path), "--json", "--quiet"]
-    rows.append(("fashiondata evaluate", *median_command(ours, args.repeat)))
-    rows.append(("fashiondata evaluate -j 2", *median_command([*ours, "-j", "2"], args.repeat)))
-    print_table(rows, items=args.images, unit="img", floor="pycocotools COCOeval (reference)")
+    commands = [
+        ("pycocotools COCOeval (reference)", [sys.executable, "-c", COCOEVAL, str(gt_path), str(results_path)]),
+        ("fashiondata evaluate", ours),
+        ("fashiondata evaluate -j 2", [*ours, "-j", "2"]),
+    ]
+    rows = [(name, *median_command(argv, args.repeat)) for name, argv in commands]
+    print_table(rows, items=args.images, unit="img", floor=commands[0][0])
+    print_cpu(commands)
 
     gt_folder, pred_folder = semantic_inputs(args.masks, args.seed)
     print(f"\nsemantic: {args.masks} mask pairs of 750×1101")
-    rows = [("floor: cv2.imread of every mask", *run_python_args(DECODE_FLOOR, [str(gt_folder), str(pred_folder)], args.repeat))]
     ours = [*FASHIONDATA, "evaluate", str(gt_folder), str(pred_folder), "--task", "semantic", "--json", "--quiet"]
-    rows.append(("fashiondata evaluate --task semantic", *median_command(ours, args.repeat)))
-    rows.append(("fashiondata evaluate --task semantic -j 2", *median_command([*ours, "-j", "2"], args.repeat)))
-    print_table(rows, items=args.masks, unit="pair", floor="floor: cv2.imread of every mask")
-
-
-def run_python_args(code: str, argv: list[str], repeat: int) -> tuple[float, float]:
-    return median_command([sys.executable, "-c", code, *argv], repeat)
+    commands = [
+        ("floor: cv2.imread of every mask", [sys.executable, "-c", DECODE_FLOOR, str(gt_folder), str(pred_folder)]),
+        ("fashiondata evaluate --task semantic", ours),
+        ("fashiondata evaluate --task semantic -j 2", [*ours, "-j", "2"]),
+    ]
+    rows = [(name, *median_command(argv, args.repeat)) for name, argv in commands]
+    print_table(rows, items=args.masks, unit="pair", floor=commands[0][0])
+    print_cpu(commands)
 
 
 if __name__ == "__main__":
