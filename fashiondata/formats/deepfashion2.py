@@ -80,7 +80,6 @@ NUM_KEYPOINTS = 294
 KEYPOINT_NAMES = tuple(str(i) for i in range(1, NUM_KEYPOINTS + 1))
 ITEM_KEYS = ("category_id", "category_name", "bounding_box", "landmarks", "segmentation")
 IMAGE_LEVEL_KEYS = ("source", "pair_id")
-SPLIT_NAMES = ("train", "validation", "val", "test")
 
 
 def category_table() -> CategoryTable:
@@ -377,7 +376,7 @@ def sniff(path: str) -> bool:
     root = Path(path)
     if not root.is_dir():
         return False
-    return (root / "annos").is_dir() or any((root / name / "annos").is_dir() for name in SPLIT_NAMES)
+    return (root / "annos").is_dir() or any((child / "annos").is_dir() for child in root.iterdir())
 
 
 def _check_numbers(values: list, path: object, pointer: str) -> None:
