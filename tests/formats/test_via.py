@@ -159,6 +159,39 @@ def test_choose_label_attribute(names, given, expected, error):
         assert via.choose_label_attribute(names, given) == expected
 
 
+@pytest.mark.parametrize(
+    "value, expected, error",
+    [
+        ("shorts", "shorts", does_not_raise()),
+        ("  short pants ", "short pants", does_not_raise()),  # stripped
+        (320, "320", does_not_raise()),  # numbers are names (sherlock's track ids)
+        (["dress"], "dress", does_not_raise()),  # one checked checkbox
+        ([], None, does_not_raise()),  # nothing checked: unlabeled
+        ("", None, does_not_raise()),
+        (None, None, does_not_raise()),
+        (["top", "dress"], None, pytest.raises(ParseError, match="several options are checked")),
+    ],
+)
+def test_category_name(value, expected, error):
+    with error:
+        assert via.category_name(value, "p.json", "/r") == expected
+
+
+@pytest.mark.parametrize(
+    "attribute, raw, expected",
+    [
+        (via.ViaAttribute("g", "dropdown", {"ss": "short sleeve top"}), "ss", "short sleeve top"),
+        (via.ViaAttribute("g", "dropdown", {"shorts": ""}), "shorts", "shorts"),  # empty label: the id
+        (via.ViaAttribute("g", "dropdown", {"ss": "short sleeve top"}), "kimono", "kimono"),  # not an option
+        (via.ViaAttribute("p", "checkbox", {"a": "adult", "c": "child"}), {"a": True, "c": False}, ["adult"]),
+        (via.ViaAttribute("p", "checkbox", {"1": "adult", "2": "child"}), "1,2", ["adult", "child"]),  # VIA 3
+        (via.ViaAttribute("t", "text"), "a 'rect' in \"blue\"", "a 'rect' in \"blue\""),
+    ],
+)
+def test_attribute_values_read_as_labels(attribute, raw, expected):
+    assert attribute.value(raw) == expected
+
+
 # ---------------------------------------------------------------- corpus files
 
 
