@@ -22,7 +22,7 @@ from fashiondata.model import BBox, Polygons, Rle
 def to_coco_rle(segmentation: Polygons | Rle, height: int, width: int) -> dict:
     """The compressed COCO RLE (``{"size": [h, w], "counts": bytes}``) of one instance's mask."""
     if isinstance(segmentation, Polygons):
-        rings = [[float(v) for v in ring] for ring in segmentation.rings if len(ring) >= 6]
+        rings = [np.asarray(ring, dtype=np.float64) for ring in segmentation.rings if len(ring) >= 6]
         if not rings:
             return mask_utils.encode(np.zeros((height, width), dtype=np.uint8, order="F"))
         # frPyObjects treats a 4-number list as a box: only rings of >= 3 points reach it

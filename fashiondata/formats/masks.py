@@ -125,13 +125,13 @@ def present_classes(labels: np.ndarray) -> tuple[tuple[int, int, int, int], list
 
 def iter_class_crops(labels: np.ndarray) -> Iterator[tuple[int, tuple[int, int], np.ndarray]]:
     """``(class id, (x, y), 0/1 crop)`` for every class present, in id order: each crop is the
-    class's own box."""
+    class's own box (contiguous)."""
     (x0, y0, w0, h0), present = present_classes(labels)
     person = labels[y0:y0 + h0, x0:x0 + w0]
     for class_id in present:
         binary = (person == class_id).view(np.uint8)
         x, y, w, h = cv2.boundingRect(binary)
-        yield class_id, (x0 + x, y0 + y), binary[y:y + h, x:x + w]
+        yield class_id, (x0 + x, y0 + y), np.ascontiguousarray(binary[y:y + h, x:x + w])
 
 
 def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances:
@@ -147,7 +147,7 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
     fidelity: list[tuple[int, float]] = []
     specks = holes_filled = 0
     crops = list(iter_class_crops(labels))
-    traced = raster.trace_many([(np.ascontiguousarray(crop), (0, 0)) for _, _, crop in crops])
+    traced = raster.trace_many([(crop, (0, 0)) for _, _, crop in crops])
     for (class_id, (x, y), crop), components in zip(crops, traced):
         h, w = crop.shape
         kept = [c for c in components if c.area >= settings.min_area]
