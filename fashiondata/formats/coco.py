@@ -31,7 +31,7 @@ import gc
 import itertools
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -287,9 +287,15 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
     return Dataset(CategoryTable(tuple(categories)), records, info, (str(path),))
 
 
-def stream_document(path: str) -> Dataset:
+def stream_document(
+    path: str, prepare_image: Callable[[Any, int], str | None] | None = None, source: str | None = None
+) -> Dataset:
     """Like :func:`parse_document` on a file, through a byte-offset index: records are parsed one image
-    at a time as they are iterated, so the whole document never sits in memory."""
+    at a time as they are iterated, so the whole document never sits in memory.
+
+    ``prepare_image(obj, position)`` lets a superset format (LVIS) complete each image object before it
+    is parsed and name its split; ``source`` is set on every record.
+    """
     index = json_stream.build_index(path)
     if "images" not in index.present:
         raise ParseError(path, "not a COCO file: no 'images' list", "/")
@@ -315,7 +321,9 @@ def stream_document(path: str) -> Dataset:
                         raise ParseError(path, f"duplicate annotation id {annotation.id}", f"/annotations/{position}/id")
                     seen_annotations.add(annotation.id)
                 annotations.append(annotation)
-            yield parse_image(obj, path, pointer, tuple(annotations), split)
+            image_split = prepare_image(obj, image_position) if prepare_image else None
+            record = parse_image(obj, path, pointer, tuple(annotations), image_split or split)
+            yield record.replace(source=source) if source else record
 
     return Dataset(table, iter_records(), index.skeleton, (str(path),))
 

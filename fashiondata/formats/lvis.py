@@ -107,14 +107,33 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
 # ---------------------------------------------------------------- read
 
 
-def read(sources: Sequence[str], ctx: RunContext) -> Dataset:
-    """Read one or more LVIS files (train and val) into one dataset."""
+def read(sources: Sequence[str], ctx: RunContext, stream: bool | None = None) -> Dataset:
+    """Read one or more LVIS files (train and val) into one dataset.
+
+    ``stream`` reads one image at a time in bounded memory (automatic above
+    :data:`coco.STREAM_THRESHOLD`), as the COCO reader does.
+    """
     with coco.gc_paused():
         parts = [
-            parse_document(coco.load_json(p), p)
+            stream_document(p)
+            if stream or (stream is None and os.path.getsize(p) > coco.STREAM_THRESHOLD)
+            else parse_document(coco.load_json(p), p)
             for p in ctx.progress(sources, total=len(sources), desc="read lvis")
         ]
     return coco.combine(parts)
+
+
+def stream_document(path: str) -> Dataset:
+    """:func:`parse_document` through the streaming COCO path, one image at a time."""
+
+    def prepare(obj: Any, position: int) -> str | None:
+        try:
+            return prepare_images([obj], path)[0]
+        except ParseError as error:  # prepare_images saw a one-image list: restore the true position
+            location = (error.location or "").replace("/images/0", f"/images/{position}", 1)
+            raise ParseError(path, error.reason, location) from error
+
+    return coco.stream_document(path, prepare, source=os.fspath(path))
 
 
 def sniff(path: str) -> bool:
@@ -130,6 +149,7 @@ SPEC = register_format(
         name="lvis",
         description="LVIS v1/v0.5 JSON (COCO instances + federated neg/not-exhaustive category lists)",
         capabilities=frozenset({"boxes", "polygons", "rle", "negatives", "attributes", "splits"}),
+        read_options=coco.SPEC.read_options,
         sniff=sniff,
         read=read,
         write=coco.write,

@@ -88,3 +88,11 @@ def test_corpus_lvis_sample_streams_identically(corpus: Path) -> None:
     streamed = _records(coco.stream_document(str(path)))
     loaded = _records(coco.parse_document(coco.load_json(path), path))
     assert streamed == loaded and len(streamed) == 100
+
+
+def test_lvis_streams_with_file_names_and_splits_from_coco_url(corpus: Path) -> None:
+    path = corpus / "lvis_api" / "data" / "lvis_val_100.json"
+    streamed = _records(fashiondata.read(path, "lvis", stream=True))
+    loaded = _records(fashiondata.read(path, "lvis", stream=False).materialize())
+    assert streamed == loaded
+    assert {r.split for r in streamed} == {"val2017"} and all(r.source == str(path) for r in streamed)
