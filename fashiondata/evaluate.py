@@ -410,6 +410,8 @@ def complete_results(results: list[dict[str, Any]], *, task: InstanceTask) -> No
             result["bbox"] = mask_utils.toBbox(result["segmentation"])
 
 
+#: The keys of COCOeval's per-image results that ``accumulate()`` reads.
+ACCUMULATED_KEYS = ("dtScores", "dtMatches", "dtIgnore", "gtIgnore")
 #: (images, GT annotations, results, categories) of a run of consecutive images.
 ImageChunk = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
 
@@ -454,7 +456,8 @@ class EvaluateImages:
             dt.createIndex()
             evaluator = COCOeval(gt, dt, iouType=self.task)
             evaluator.evaluate()
-        return evaluator.evalImgs
+        # only what accumulate() reads travels back (a third of the pickle between processes)
+        return [None if entry is None else {key: entry[key] for key in ACCUMULATED_KEYS} for entry in evaluator.evalImgs]
 
 
 def run_cocoeval(

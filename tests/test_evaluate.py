@@ -613,3 +613,38 @@ def test_prediction_folder_without_txt_files_says_what_is_wrong(tmp_path: Path) 
     masks = write_masks(tmp_path / "masks", {"000001": np.zeros((2, 2), np.uint8)})
     with pytest.raises(ValidationError, match="no Ultralytics prediction files .* use --task semantic"):
         api.evaluate(gt_path, masks)
+
+
+def test_detectron2_rle_and_ultralytics_polygons_of_the_same_masks_score_the_same(tmp_path: Path) -> None:
+    gt = make_gt(29)
+    gt_path = write_json(tmp_path / "gt.json", gt)
+    images = {i["id"]: i for i in gt["images"]}
+    index_of = {c["id"]: i for i, c in enumerate(CATEGORIES)}
+    rng = random.Random(30)
+    detectron2, lines = [], {}
+    for ann in gt["annotations"]:
+        image = images[ann["image_id"]]
+        W, H = image["width"], image["height"]
+        ring = [v + rng.uniform(-6, 6) for v in ann["segmentation"][0]]
+        score = round(rng.random(), 6)
+        rle = mask_utils.merge(mask_utils.frPyObjects([ring], H, W))
+        detectron2.append({"image_id": ann["image_id"], "category_id": ann["category_id"], "score": score,
+                           "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")}})
+        normalised = [v / (W if i % 2 == 0 else H) for i, v in enumerate(ring)]
+        lines.setdefault(Path(image["file_name"]).stem, []).append(" ".join(map(repr, [index_of[ann["category_id"]], *normalised, score])))
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for stem, rows in lines.items():
+        (labels / f"{stem}.txt").write_text("\n".join(rows))
+
+    from_rle = api.evaluate(gt_path, write_json(tmp_path / "r.json", detectron2), task="segm")
+    from_polygons = api.evaluate(gt_path, labels, task="segm")
+
+    assert 0.2 < metrics_of(from_rle)["AP"] < 1
+    assert metrics_of(from_polygons) == pytest.approx(metrics_of(from_rle), abs=1e-9)
+
+
+def test_library_prints_nothing(tmp_path: Path, capsys) -> None:
+    gt = make_gt(31)
+    api.evaluate(write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", perturbed_results(gt, 32)))
+    assert capsys.readouterr() == ("", "")
