@@ -41,6 +41,7 @@ import dataclasses
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -458,10 +459,10 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
         raise NotPlainCoco("not lists")
     if not _types(images) <= {dict} or not _types(annotations) <= {dict}:
         raise NotPlainCoco("not objects")
-    image_ids = [image["id"] for image in images]
-    widths = [image["width"] for image in images]
-    heights = [image["height"] for image in images]
-    file_names = [image["file_name"] for image in images]
+    image_ids = _column(images, "id")
+    widths = _column(images, "width")
+    heights = _column(images, "height")
+    file_names = _column(images, "file_name")
     if not _types(image_ids) | _types(widths) | _types(heights) <= {int} or not _types(file_names) <= {str}:
         raise NotPlainCoco("image fields")
     for name in file_names:
@@ -475,44 +476,44 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     if len(images) and (min(widths) <= 0 or min(heights) <= 0 or int(pixels.max()) > MAX_IMAGE_PIXELS):
         raise NotPlainCoco("image size")
 
-    ann_ids = [a["id"] for a in annotations if "id" in a]
+    ann_ids = _present(annotations, "id")
     if len(set(ann_ids)) != len(ann_ids) or not _types(ann_ids) <= {int}:
         raise NotPlainCoco("annotation ids")
-    image_of = [a["image_id"] for a in annotations]
-    category_of = [a["category_id"] for a in annotations]
+    image_of = _column(annotations, "image_id")
+    category_of = _column(annotations, "category_id")
     if not _types(image_of) | _types(category_of) <= {int}:
         raise NotPlainCoco("image_id or category_id")
-    image_index = np.asarray([index_of[i] for i in image_of], dtype=np.int64)
-    column = np.asarray([column_of[c] for c in category_of], dtype=np.int64)
-    crowd = [a.get("iscrowd", 0) for a in annotations]
+    image_index = np.fromiter(map(index_of.__getitem__, image_of), np.int64, len(image_of))
+    column = np.fromiter(map(column_of.__getitem__, category_of), np.int64, len(category_of))
+    crowd = list(map(dict.get, annotations, repeat("iscrowd"), repeat(0)))
     if not set(crowd) <= {0, 1}:
         raise NotPlainCoco("iscrowd")
-    segmentations = [a.get("segmentation") for a in annotations]
-    kinds = [type(seg) for seg in segmentations]
+    segmentations = list(map(dict.get, annotations, repeat("segmentation")))
+    kinds = list(map(type, segmentations))
     if not set(kinds) <= {list, dict, type(None)}:
         raise NotPlainCoco("segmentation")
     rings = [ring for seg, kind in zip(segmentations, kinds) if kind is list for ring in seg]
     if not _types(rings) <= {list}:
         raise NotPlainCoco("ring type")
-    lengths = np.asarray([len(ring) for ring in rings], dtype=np.int64)
+    lengths = np.fromiter(map(len, rings), np.int64, len(rings))
     if len(rings) and (lengths.min() == 0 or (lengths % 2).any()):
         raise NotPlainCoco("ring length")
     _check_numbers(rings)
     for seg, kind in zip(segmentations, kinds):
         if kind is dict:
             _check_rle(seg)
-    bboxes = [a["bbox"] for a in annotations if a.get("bbox") is not None]
+    bboxes = _present(annotations, "bbox")
     if not _types(bboxes) <= {list} or not set(map(len, bboxes)) <= {4}:
         raise NotPlainCoco("bbox")
     _check_numbers(bboxes)
-    if bboxes and (np.asarray(bboxes, dtype=np.float64)[:, 2:] < 0).any():
+    if bboxes and min(min(map(itemgetter(2), bboxes)), min(map(itemgetter(3), bboxes))) < 0:
         raise NotPlainCoco("negative bbox")
-    keypoints = [a["keypoints"] for a in annotations if a.get("keypoints") is not None]
+    keypoints = _present(annotations, "keypoints")
     if not _types(keypoints) <= {list} or any(len(k) % 3 for k in keypoints):
         raise NotPlainCoco("keypoints")
     _check_numbers(keypoints)
-    areas = [a.get("area") for a in annotations]
-    scores = [a["score"] for a in annotations if a.get("score") is not None]
+    areas = list(map(dict.get, annotations, repeat("area")))
+    scores = _present(annotations, "score")
     _check_numbers([[a for a in areas if a is not None], scores])
     if bool in _types(areas) | _types(scores):  # the reader checks each of these on its own
         raise NotPlainCoco("boolean area or score")
@@ -578,6 +579,16 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     return tally
 
 
+def _column(objects: list[dict], key: str) -> list[Any]:
+    """``[o[key] for o in objects]`` in C (a KeyError when one lacks it)."""
+    return list(map(itemgetter(key), objects))
+
+
+def _present(objects: list[dict], key: str) -> list[Any]:
+    """The values of ``key`` that are there and not null."""
+    return [v for v in map(dict.get, objects, repeat(key)) if v is not None]
+
+
 def _types(values: Iterable[Any]) -> set[type]:
     return set(map(type, values))
 
@@ -588,7 +599,7 @@ def _check_numbers(lists: Sequence[Sequence[Any]]) -> None:
         total = sum(map(sum, lists))
     except TypeError:
         raise NotPlainCoco("not a number") from None
-    if total - total != 0 or bool in _types(v for values in lists for v in values[:1]):
+    if total - total != 0 or bool in _types(map(itemgetter(0), filter(None, lists))):
         raise NotPlainCoco("NaN, infinity or a boolean")
 
 
