@@ -99,13 +99,13 @@ run_options = _compose(executor_option, workers_option, on_error_option)
 
 
 class TqdmProgress:
-    """Progress bars on stderr; none when quiet."""
+    """Progress bars on stderr; none when quiet, nor when stderr is not a terminal (logs, CI)."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
 
     def __call__(self, items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
-        return iter(tqdm(items, total=total, desc=desc, file=sys.stderr, disable=self.quiet, leave=False, unit="it"))
+        return iter(tqdm(items, total=total, desc=desc, file=sys.stderr, disable=True if self.quiet else None, leave=False, unit="it"))
 
 
 def make_context(
