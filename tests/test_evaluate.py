@@ -155,6 +155,24 @@ def test_images_evaluated_in_chunks_on_the_executor_equal_one_cocoeval(tmp_path:
     assert np.array_equal(evaluator.eval["precision"], reference.eval["precision"])
 
 
+def test_categories_without_gt_change_nothing(tmp_path: Path) -> None:
+    """A declared category with no GT but with (false) predictions: left out of every mean by COCOeval."""
+    gt = make_gt(33)
+    gt["categories"] = [*CATEGORIES, {"id": 12, "name": "sling"}]
+    results = perturbed_results(gt, 34)
+    results += [{"image_id": 2, "category_id": 12, "bbox": [10, 10, 50, 50], "score": 0.99}]
+    gt_path = write_json(tmp_path / "gt.json", gt)
+    reference = cocoeval_reference(gt_path, write_json(tmp_path / "r.json", results), "bbox")
+
+    report = api.evaluate(gt_path, tmp_path / "r.json")
+
+    for name, expected in zip(STAT_NAMES, reference.stats):
+        assert metrics_of(report)[name] == pytest.approx(expected, abs=1e-6), name
+    assert report.data["evaluation"]["per_category"][3] == {
+        "id": 12, "name": "sling", "instances": 0, "AP": None, "AP50": None, "AP75": None
+    }
+
+
 def test_per_category_ap_equals_cocoeval_precision(tmp_path: Path) -> None:
     gt = make_gt(3)
     gt_path = write_json(tmp_path / "gt.json", gt)
