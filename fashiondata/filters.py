@@ -36,6 +36,7 @@ import orjson
 from fashiondata.categories import RemapCategories, select_categories
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ValidationError
+from fashiondata.formats.coco import gc_paused
 from fashiondata.io import join_inside
 from fashiondata.model import Annotation, Category, CategoryTable, ImageRecord, normalize_name
 from fashiondata.report import MAX_LISTED, Report
@@ -554,28 +555,30 @@ def merge_datasets(
     records: list[ImageRecord] = []
     annotation_id = 0
     renamed = 0
-    for dataset, id_map, source, tag in zip(datasets, id_maps, sources, tags):
-        remap = RemapCategories(id_map)  # annotations, and category-id lists among image attributes
-        for original in sorted(dataset.records, key=record_key):
-            record = remap(original)
-            file_name = record.file_name
-            if _name_key(file_name) in taken:
-                file_name = _renamed(file_name, tag, taken)
-                renamed += 1
-            taken.add(_name_key(file_name))
-            first_id = annotation_id + 1
-            annotation_id += len(record.annotations)
-            provenance: dict[str, Any] = {"merge_source": source, "merge_file_name": record.file_name}
-            if record.id is not None:
-                provenance["merge_image_id"] = record.id
-            records.append(
-                record.replace(
-                    file_name=file_name,
-                    id=len(records) + 1,
-                    annotations=tuple(a._replace(id=i) for i, a in enumerate(record.annotations, first_id)),
-                    attributes={**record.attributes, **provenance},
+    with gc_paused():  # a million new annotations and no reference cycle
+        for dataset, id_map, source, tag in zip(datasets, id_maps, sources, tags):
+            remap = RemapCategories(id_map)
+            for record in sorted(dataset.records, key=record_key):
+                # category-id lists among the image attributes (LVIS) follow the new ids
+                attributes = remap(record.replace(annotations=())).attributes
+                file_name = record.file_name
+                if _name_key(file_name) in taken:
+                    file_name = _renamed(file_name, tag, taken)
+                    renamed += 1
+                taken.add(_name_key(file_name))
+                annotations = tuple(
+                    a._replace(category_id=id_map[a.category_id], id=i)
+                    for i, a in enumerate(record.annotations, annotation_id + 1)
                 )
-            )
+                annotation_id += len(annotations)
+                provenance: dict[str, Any] = {"merge_source": source, "merge_file_name": record.file_name}
+                if record.id is not None:
+                    provenance["merge_image_id"] = record.id
+                records.append(
+                    record.replace(
+                        file_name=file_name, id=len(records) + 1, annotations=annotations, attributes={**attributes, **provenance}
+                    )
+                )
     if renamed:
         report.note(f"{renamed} images renamed because an earlier source had the same file name")
     report.note(f"merged {len(datasets)} sources: {len(records)} images, {len(table)} categories united by name")

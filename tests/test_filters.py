@@ -441,3 +441,16 @@ def test_merge_keeps_the_sources_own_attributes():
         {"source": "shop", "pair_id": 7, "merge_source": "df2/validation", "merge_file_name": r.file_name, "merge_image_id": r.id}
         for r in sorted(shop, key=filters.record_key)
     ]
+
+
+def test_merge_renumbers_lvis_category_id_lists_with_the_annotations():
+    first = Dataset(CategoryTable((Category(5, "pants"),)), (ImageRecord("a.jpg", 8, 8, (Annotation(5),)),))
+    second = Dataset(
+        CategoryTable((Category(1, "top"), Category(2, "pants"))),
+        (ImageRecord("b.jpg", 8, 8, (Annotation(1),), attributes={"neg_category_ids": [2], "not_exhaustive_category_ids": [1, 2]}),),
+    )
+    merged = filters.merge_datasets([first, second], sources=["one.json", "two.json"], report=Report())
+    assert merged.categories.names == ("pants", "top")
+    record = merged.records[1]  # type: ignore[index]
+    assert [a.category_id for a in record.annotations] == [2]
+    assert (record.attributes["neg_category_ids"], record.attributes["not_exhaustive_category_ids"]) == ([1], [2, 1])
