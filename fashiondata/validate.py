@@ -165,7 +165,11 @@ def check_annotation(ann: Annotation, width: int, height: int, backend: str | No
 
 
 def check_rings(rings: Sequence[Sequence[float]], width: int, height: int, backend: str | None = None) -> list[tuple[str, str]]:
-    """(code, message) for each degenerate, self-intersecting or out-of-image polygon ring."""
+    """(code, message) for each degenerate, self-intersecting or out-of-image polygon ring.
+
+    >>> check_rings([[0, 0, 10, 0, 10, 10, 0, 10], [20, 20, 30, 20, 25, 30]], 100, 100)  # two parts
+    []
+    """
     issues: list[tuple[str, str]] = []
     candidates: list[tuple[int, np.ndarray]] = []
     outside = False
@@ -183,7 +187,7 @@ def check_rings(rings: Sequence[Sequence[float]], width: int, height: int, backe
         if len(points) and (points.min() < 0 or points[:, 0].max() > width or points[:, 1].max() > height):
             outside = True
     if candidates:
-        reasons = shapely.is_valid_reason(shapely.polygons([points for _, points in candidates]))
+        reasons = [shapely.is_valid_reason(shapely.polygons(points)) for _, points in candidates]  # rings differ in length
         for (index, _), reason in zip(candidates, reasons):
             if reason != "Valid Geometry":
                 issues.append(("polygon-self-intersecting", f"ring {index} is not a simple polygon: {reason}"))
