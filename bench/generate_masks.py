@@ -13,6 +13,7 @@ masks the same colours as pixels.
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import cv2
@@ -32,7 +33,7 @@ def _jagged(rng: np.random.Generator, points: list[tuple[float, float]], jitter:
     ``jitter`` px (hand-drawn look)."""
     out = []
     closed = points + points[:1]
-    for (x1, y1), (x2, y2) in zip(closed, closed[1:]):
+    for (x1, y1), (x2, y2) in itertools.pairwise(closed):
         steps = max(1, int(np.hypot(x2 - x1, y2 - y1) / 12))
         for t in np.arange(steps) / steps:
             out.append((x1 + (x2 - x1) * t + rng.uniform(-jitter, jitter), y1 + (y2 - y1) * t + rng.uniform(-jitter, jitter)))
@@ -58,7 +59,7 @@ def draw_person(rng: np.random.Generator, height: int = HEIGHT, width: int = WID
         cv2.ellipse(mask, (round(cx_ * sx), round(cy_ * sy)), (max(1, round(rx * sx)), max(1, round(ry * sy))),
                     0, 0, 360, class_id, max(1, round(thickness * min(sx, sy))))
 
-    top_y, hip_y, knee_y, foot_y = 300, 610, 820, 1030
+    top_y, hip_y, foot_y = 300, 610, 1030
     shoulder = rng.uniform(110, 140)
     # skin: neck, arms, legs (clothes are drawn over it)
     fill([(cx - 25, 220), (cx + 25, 220), (cx + 30, 320), (cx - 30, 320)], 15)

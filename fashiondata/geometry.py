@@ -18,20 +18,24 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Union
 
 import numpy as np
 
 from fashiondata.errors import ValidationError
 
+#: A flat ring ``[x1, y1, x2, y2, ...]``: a list or tuple of numbers, or a 1-D numpy array.
+Ring = Union[Sequence[float], np.ndarray]
 
-def ring_points(ring: Sequence[float]) -> np.ndarray:
+
+def ring_points(ring: Ring) -> np.ndarray:
     """A flat ring as an (N, 2) float64 array."""
     if len(ring) % 2:
         raise ValidationError(f"a ring needs an even count of coordinates, got {len(ring)}")
     return np.asarray(ring, dtype=np.float64).reshape(-1, 2)
 
 
-def bridge_rings(rings: Sequence[Sequence[float]], holes: Sequence[Sequence[float]] = ()) -> list[float]:
+def bridge_rings(rings: Sequence[Ring], holes: Sequence[Ring] = ()) -> list[float]:
     """One ring whose fill is the union of ``rings`` minus the union of ``holes``.
 
     This is what a multi-part COCO polygon means (its parts are united) and what a format with one
@@ -94,7 +98,7 @@ def _boundary_rings(area, cutout) -> list[np.ndarray]:
     return rings
 
 
-def join_rings(rings: Sequence[Sequence[float]]) -> list[float]:
+def join_rings(rings: Sequence[Ring]) -> list[float]:
     """Join rings into one by zero-width cuts, keeping their even-odd fill.
 
     The fill of the result is the even-odd fill of all rings together: rings side by side are

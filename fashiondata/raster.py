@@ -10,7 +10,7 @@ edges so that pycocotools fills them back to the same pixels (:func:`trace_compo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -23,6 +23,7 @@ def to_coco_rle(segmentation: Polygons | Rle, height: int, width: int) -> dict:
     """The compressed COCO RLE (``{"size": [h, w], "counts": bytes}``) of one instance's mask."""
     if isinstance(segmentation, Polygons):
         rings = [np.asarray(ring, dtype=np.float64) for ring in segmentation.rings if len(ring) >= 6]
+        rings = [r for r in (_bounded(ring, height, width) for ring in rings) if len(r) >= 6]
         if not rings:
             return mask_utils.encode(np.zeros((height, width), dtype=np.uint8, order="F"))
         # frPyObjects treats a 4-number list as a box: only rings of >= 3 points reach it
@@ -32,6 +33,37 @@ def to_coco_rle(segmentation: Polygons | Rle, height: int, width: int) -> dict:
         counts = segmentation.counts
         return {"size": size, "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
     return mask_utils.frPyObjects({"size": size, "counts": list(segmentation.counts)}, *size)
+
+
+def _bounded(ring: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The ring, clipped to the image and a margin of ``width + height`` when it reaches beyond that.
+
+    pycocotools walks every edge pixel by pixel: one vertex at 1e308 makes it allocate without bound
+    (and crash). Clipping (Sutherland–Hodgman) keeps the shape inside the image; pycocotools rounds
+    vertices to 1/5 pixel, so a new vertex far away may still flip a pixel on the polygon's border.
+    Rings within the margin, every ring of real data, are passed as they are.
+    """
+    margin = width + height
+    xs, ys = ring[0::2], ring[1::2]
+    if xs.min() >= -margin and ys.min() >= -margin and xs.max() <= width + margin and ys.max() <= height + margin:
+        return ring
+    points = np.clip(ring.reshape(-1, 2), -1e12, 1e12)  # no overflow in the edge arithmetic below
+    for axis, bound, keep_below in ((0, -margin, False), (0, width + margin, True), (1, -margin, False), (1, height + margin, True)):
+        points = _clip_half_plane(points, axis, bound, keep_below)
+    return points.ravel()
+
+
+def _clip_half_plane(points: np.ndarray, axis: int, bound: float, keep_below: bool) -> np.ndarray:
+    inside = points[:, axis] <= bound if keep_below else points[:, axis] >= bound
+    kept: list[np.ndarray] = []
+    for i in range(len(points)):
+        current, previous = points[i], points[i - 1]
+        if inside[i] != inside[i - 1]:
+            t = (bound - previous[axis]) / (current[axis] - previous[axis])
+            kept.append(previous + t * (current - previous))
+        if inside[i]:
+            kept.append(current)
+    return np.asarray(kept, dtype=np.float64).reshape(-1, 2)
 
 
 def decode(segmentation: Polygons | Rle, height: int, width: int) -> np.ndarray:
@@ -97,7 +129,7 @@ def trace_many(masks: Sequence[tuple[np.ndarray, tuple[int, int]]]) -> list[list
     vectorised pass (a label image's classes are traced together)."""
     chains: list[np.ndarray] = []
     shifts: list[tuple[int, int]] = []
-    hierarchies = []
+    hierarchies: list[Any] = []
     for binary, origin in masks:
         contours, hierarchy = cv2.findContours(binary.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
         chains.extend(contours)
@@ -123,7 +155,7 @@ def _components(rings: list[np.ndarray], hierarchy) -> list[Component]:
         if parent < 0:
             own_holes = tuple(holes.get(index, ()))
             area = _ring_area(rings[index]) - sum(_ring_area(h) for h in own_holes)
-            components.append(Component(rings[index], own_holes, int(round(area))))
+            components.append(Component(rings[index], own_holes, round(area)))
     return components
 
 

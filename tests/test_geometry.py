@@ -3,8 +3,6 @@ like the parts it was made from."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext as does_not_raise
-
 import cv2
 import numpy as np
 import pytest

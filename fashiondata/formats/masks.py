@@ -43,8 +43,7 @@ from __future__ import annotations
 import dataclasses
 import io as _io
 import os
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -57,13 +56,19 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.formats.masks_classes import (
     ClassTable,
+    _loadmat,
     find_beside,
     load_class_table,
     voc_palette,
-    _loadmat,
 )
 from fashiondata.geometry import join_rings
-from fashiondata.io import image_size, join_inside, safe_relative_path, staged_dir, write_bytes_atomic
+from fashiondata.io import (
+    image_size,
+    join_inside,
+    safe_relative_path,
+    staged_dir,
+    write_bytes_atomic,
+)
 from fashiondata.model import Annotation, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
@@ -194,7 +199,8 @@ def _segmentation(
     exact = simple is component and not (settings.holes == "fill" and component.holes)
     if settings.holes == "fill" or not simple.holes:
         return Polygons((simple.outer.ravel().tolist(),)), exact
-    return Polygons((join_rings([simple.outer.ravel(), *(h.ravel() for h in simple.holes)]),)), exact
+    rings = [simple.outer.ravel().tolist(), *(h.ravel().tolist() for h in simple.holes)]
+    return Polygons((join_rings(rings),)), exact
 
 
 def _region_mask(component: raster.Component, shape: tuple[int, int]) -> np.ndarray:
@@ -373,18 +379,18 @@ def pair_with_images(masks: Sequence[Path], root: Path, images: str | None) -> l
     if image_root is not None:
         if not image_root.is_dir():
             raise ValidationError(f"--images {images}: no such folder")
-        for image in sorted(image_root.rglob("*")):
-            if image.suffix.lower() in IMAGE_SUFFIXES and image.is_file():
-                by_stem.setdefault(image.stem, []).append(image)
+        for found in sorted(image_root.rglob("*")):
+            if found.suffix.lower() in IMAGE_SUFFIXES and found.is_file():
+                by_stem.setdefault(found.stem, []).append(found)
     jobs = []
     for mask in masks:
         stem = image_stem(mask)
         sub = mask.parent.relative_to(root) if mask.is_relative_to(root) else Path()
-        image = None
+        image: Path | None = None
         if image_root is not None:
             candidates = by_stem.get(stem, [])
             same_folder = [c for c in candidates if c.parent.relative_to(image_root) == sub]
-            image = (same_folder or candidates or [None])[0]
+            image = next(iter(same_folder or candidates), None)
             file_name = image.relative_to(image_root).as_posix() if image else (sub / f"{stem}.jpg").as_posix()
         else:
             beside = [mask.with_name(stem + s) for s in IMAGE_SUFFIXES]
@@ -548,14 +554,14 @@ def render_labels(record: ImageRecord, *, binary: bool, dtype: Any) -> tuple[np.
     """The label image of a record (largest instance drawn first), and how many annotations had
     no mask to draw."""
     canvas = np.zeros((record.height, record.width), dtype=dtype)
-    drawable = [a for a in record.annotations if a.segmentation is not None]
-    sized = []
-    for ann in drawable:
-        mask = raster.decode(ann.segmentation, record.height, record.width)
-        sized.append((-int(np.count_nonzero(mask)), len(sized), mask, ann.category_id))
+    sized: list[tuple[int, int, np.ndarray, int]] = []
+    for ann in record.annotations:
+        if ann.segmentation is not None:
+            mask = raster.decode(ann.segmentation, record.height, record.width)
+            sized.append((-int(np.count_nonzero(mask)), len(sized), mask, ann.category_id))
     for _, _, mask, category_id in sorted(sized, key=lambda item: item[:2]):
         canvas[mask > 0] = 1 if binary else category_id
-    return canvas, len(record.annotations) - len(drawable)
+    return canvas, len(record.annotations) - len(sized)
 
 
 def encode_png(labels: np.ndarray, palette: list[int] | None) -> bytes:

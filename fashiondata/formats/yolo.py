@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -39,7 +40,15 @@ from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.io import image_size
-from fashiondata.model import Annotation, BBox, Category, CategoryTable, ImageRecord, Keypoints, Polygons
+from fashiondata.model import (
+    Annotation,
+    BBox,
+    Category,
+    CategoryTable,
+    ImageRecord,
+    Keypoints,
+    Polygons,
+)
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
 IMAGE_SUFFIXES = (".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm", ".heic")
@@ -96,7 +105,7 @@ def parse_label_text(
             raise ParseError(path, f"not numbers: {line.strip()[:60]!r}", f"line {number}") from None
         if not 0 <= class_index < classes:
             raise ParseError(path, f"class {fields[0]} is not among the {classes} names", f"line {number}")
-        if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        if not all(math.isfinite(v) for v in values):
             raise ParseError(path, "a coordinate is not finite", f"line {number}")
         annotations.append(_parse_values(values, class_index + 1, width, height, path, number, keypoints))
     return tuple(annotations)
@@ -110,7 +119,7 @@ def _parse_values(
         count, dims = keypoints
         if len(values) != 4 + count * dims:
             raise ParseError(path, f"a pose line needs 4 + {count}×{dims} values, got {len(values)}", f"line {number}")
-        points = []
+        points: list[float] = []
         for k in range(count):
             x, y = values[4 + k * dims] * width, values[5 + k * dims] * height
             visible = values[6 + k * dims] if dims == 3 else (2.0 if x or y else 0.0)
@@ -179,8 +188,8 @@ def load_layout(source: str | os.PathLike[str]) -> Layout:
         root = given if given.is_absolute() else (path.parent / given)
         if not root.is_dir():
             root = path.parent  # Ultralytics would look under its datasets dir; the yaml's folder is ours
-    splits = []
-    missing = []
+    splits: list[tuple[str, tuple[Path, ...]]] = []
+    missing: list[str] = []
     for key in SPLIT_KEYS:
         value = doc.get(key)
         if value is None:
@@ -321,8 +330,8 @@ def read(sources: list[str], ctx: RunContext) -> Dataset:
             ctx.report.note(f"data.yaml entry not found, skipped: {entry}")
         several = len(layout.splits) > 1
         for key, entries in layout.splits:
-            for entry in entries:
-                for image in iter_images(entry, layout.root):
+            for listed in entries:
+                for image in iter_images(listed, layout.root):
                     split, file_name = split_and_name(image, key, several)
                     if (split, file_name) in seen:
                         continue  # an image listed by two splits (LVIS val holds train2017 images) is read once

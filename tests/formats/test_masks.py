@@ -15,13 +15,13 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 import fashiondata
+from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import OutputExistsError, ParseError, ValidationError
 from fashiondata.formats.masks import InstanceSettings, image_stem, label_instances, read_labels
 from fashiondata.formats.masks_classes import BUILTIN_TABLES, load_class_table, parse_classes_txt
 from fashiondata.model import Category, CategoryTable, ImageRecord, Polygons, Rle
-from fashiondata import raster
 
 ROOT = Path(__file__).resolve().parents[2]
 MASKS = ROOT / "fixtures" / "masks"
@@ -412,7 +412,7 @@ def test_ccp_mat_label_maps_with_their_photos(corpus):
     ctx = RunContext()
     dataset = fashiondata.read(ccp / "annotations" / "pixel-level", "masks", images=ccp / "photos", ctx=ctx)
     records = list(dataset.records)
-    assert [(r.file_name, r.width, r.height) for r in records][0] == ("0001.jpg", 550, 832)
+    assert (records[0].file_name, records[0].width, records[0].height) == ("0001.jpg", 550, 832)
     assert len(records) == 5 and len(dataset.categories) == 58
     names = sorted(dataset.categories.get(a.category_id).name for a in records[0].annotations)
     assert names == ["blouse", "hair", "shoes", "skin", "skirt", "stockings", "sunglasses", "vest"]
