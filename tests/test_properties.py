@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from pycocotools import mask as mask_utils
 
 from fashiondata import raster
 from fashiondata.context import RunContext
@@ -86,6 +87,20 @@ def test_mask_to_polygons_to_mask_is_identity(mask: np.ndarray) -> None:
         for hole in component.holes:
             rebuilt &= 1 - raster.decode(Polygons((hole.ravel().tolist(),)), *mask.shape)
     assert np.array_equal(rebuilt, mask)
+
+
+@FAST
+@given(st.integers(1, 30), st.integers(1, 30), st.lists(st.tuples(st.floats(-400, 400), st.floats(-400, 400)), min_size=3, max_size=8))
+def test_far_outside_polygons_fill_the_image_as_pycocotools_does(width, height, points) -> None:
+    """Rings reaching far beyond the image are clipped before pycocotools sees them: the same pixels
+    but for a few on the polygon's border (pycocotools rounds the new vertices to 1/5 pixel)."""
+    ring = [v for point in points for v in point]
+    direct = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([np.array(ring)], height, width)))
+    assert np.count_nonzero(raster.decode(Polygons((ring,)), height, width) != direct) <= max(width, height)
+
+
+def test_a_vertex_at_1e308_does_not_exhaust_memory() -> None:
+    assert raster.mask_area(Polygons(([10, 10, 1e308, 10, 10, 50],)), 100, 100) == 3600
 
 
 unit = st.floats(0, 1, allow_nan=False)
