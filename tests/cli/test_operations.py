@@ -335,3 +335,19 @@ def test_worker_processes_give_the_same_output_as_serial(run_cli, workspace, ver
         assert result.exit_code == 0, result.output
         outputs[name] = tree_digest(workspace / "out" / name)
     assert outputs["serial"] == outputs["processes"] != {}
+
+
+def test_filtered_categories_keep_the_same_names_and_order_in_every_writer(run_cli, workspace):
+    # --categories skirt,top: YOLO classes 0 skirt and 1 top; COCO keeps the ids 3 and 1; label_map.pbtxt agrees
+    common = ["--categories", "skirt,top", "--quiet"]
+    assert run_cli("filter", workspace / "in/ds.json", workspace / "out/f.json", *common).exit_code == 0
+    assert run_cli("filter", workspace / "in/ds.json", workspace / "out/y", "--to", "yolo", "--boxes", *common).exit_code == 0
+    assert run_cli("filter", workspace / "in/ds.json", workspace / "out/t.record", "--to", "tfrecord", "--images", workspace / "in/images", *common).exit_code == 0
+    coco = orjson.loads((workspace / "out/f.json").read_bytes())
+    assert [(c["id"], c["name"]) for c in coco["categories"]] == [(1, "top"), (3, "skirt")]
+    assert "names:\n  0: skirt\n  1: top\n" in (workspace / "out/y/data.yaml").read_text()
+    skirt_images = {i["file_name"].rsplit(".", 1)[0] for i in coco["images"] if any(a["image_id"] == i["id"] and a["category_id"] == 3 for a in coco["annotations"])}
+    classes = {p.stem: {line.split()[0] for line in p.read_text().splitlines()} for p in (workspace / "out/y/labels").rglob("*.txt")}
+    assert {stem for stem, found in classes.items() if "0" in found} == skirt_images
+    label_map = (workspace / "out/label_map.pbtxt").read_text()
+    assert label_map.index("'skirt'") < label_map.index("'top'")
