@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
@@ -680,6 +681,7 @@ def compute(
     *,
     read_dataset: Callable[[], Dataset],
     detector: Any = None,
+    stream: bool | None = None,
 ) -> dict[str, Any]:
     """The statistics of a dataset as a JSON-ready dict.
 
@@ -687,8 +689,10 @@ def compute(
     with ``read_dataset()`` and tallied in chunks of :data:`CHUNK` records on ``ctx``'s executor. With a
     ``detector`` (a :class:`~fashiondata.detectors.DetectImage` whose ``root`` is the image folder) every
     image is also checked, on the executor, and an image that cannot be read follows ``ctx.on_error``.
+    A file the COCO reader would stream (``stream``, or above its threshold) is streamed, in bounded
+    memory, rather than loaded whole.
     """
-    if format_name == "coco" and detector is None and len(paths) == 1:
+    if format_name == "coco" and detector is None and len(paths) == 1 and not _streamed(paths[0], stream):
         fast = _coco_file_stats(paths[0], ctx)
         if fast is not None:
             return fast
@@ -727,6 +731,13 @@ def _coco_file_stats(path: str, ctx: RunContext) -> dict[str, Any] | None:
     ctx.report.read["images"] += tally.images
     ctx.report.read["annotations"] += tally.annotations
     return tally.to_dict(table, persons_source="annotations" if person_ids else None)
+
+
+def _streamed(path: str, stream: bool | None) -> bool:
+    from fashiondata.formats import coco
+
+    threshold = getattr(coco, "STREAM_THRESHOLD", None)
+    return bool(stream) or (stream is None and threshold is not None and os.path.getsize(path) > threshold)
 
 
 def _chunk_name(chunk: Sequence[ImageRecord]) -> str:

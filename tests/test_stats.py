@@ -82,6 +82,10 @@ def test_record_path_in_any_chunking_gives_the_coco_fast_path_numbers(chunk: int
     assert generic_stats([FIXTURE], chunk) == EXPECTED
 
 
+def test_streaming_read_in_bounded_memory_gives_the_same_numbers() -> None:
+    assert fashiondata.api.stats(FIXTURE, stream=True).data["stats"] == EXPECTED
+
+
 def test_two_files_take_the_executor_path_and_process_pool_matches_serial() -> None:
     serial = fashiondata.api.stats([FIXTURE, FIXTURE], ctx=RunContext()).data["stats"]
     executor = ProcessExecutor(2)
