@@ -30,7 +30,8 @@ import orjson
 
 from fashiondata.context import RunContext
 from fashiondata.errors import MissingDependencyError
-from fashiondata.evaluate import InstanceResult, SemanticResult
+from fashiondata.evaluate import InstanceResult
+from fashiondata.evaluate_semantic import SemanticResult
 from fashiondata.io import staged_dir
 from fashiondata.report_html import _PNG_METADATA, _STYLE, _table
 
@@ -170,8 +171,10 @@ def instance_tables(data: Mapping[str, Any]) -> list[str]:
     metrics = data["metrics"]
     names = list(metrics)
     return [
-        f"<p>{data['images']} images, {data['gt_instances']} GT instances, {data['predictions_scored']} predictions "
-        f"scored, matched to GT images by {html.escape(data['matched_by'])}. pycocotools' COCOeval; numbers ×100.</p>",
+        (
+            f"<p>{data['images']} images, {data['gt_instances']} GT instances, {data['predictions_scored']} predictions "
+            f"scored, matched to GT images by {html.escape(data['matched_by'])}. pycocotools' COCOeval; numbers ×100.</p>"
+        ),
         "<h2>Average precision and recall</h2>",
         _table(names[:6], [[percent(metrics[n]) for n in names[:6]]]),
         _table(names[6:], [[percent(metrics[n]) for n in names[6:]]]),
@@ -186,8 +189,10 @@ def instance_tables(data: Mapping[str, Any]) -> list[str]:
 def semantic_tables(data: Mapping[str, Any]) -> list[str]:
     metrics = data["metrics"]
     return [
-        f"<p>{data['masks']} mask pairs, ignore index {data['ignore_index']}, matched by {html.escape(data['matched_by'])}. "
-        f"{html.escape(data['convention'])}. Numbers ×100.</p>",
+        (
+            f"<p>{data['masks']} mask pairs, ignore index {data['ignore_index']}, matched by {html.escape(data['matched_by'])}. "
+            f"{html.escape(data['convention'])}. Numbers ×100.</p>"
+        ),
         "<h2>Summary</h2>",
         _table(("mIoU", "pixel accuracy", "mean class accuracy"), [[percent(metrics[k]) for k in metrics]]),
         "<h2>Per class</h2>",

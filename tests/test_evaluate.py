@@ -23,16 +23,14 @@ from fashiondata.errors import ParseError, ValidationError
 from fashiondata.evaluate import (
     LVIS_NOTE,
     STAT_NAMES,
-    BBox,
-    confusion,
     match_images,
     parse_coco_results,
     parse_yolo_prediction_line,
-    read_index_mask,
     run_cocoeval,
-    semantic_scores,
 )
+from fashiondata.evaluate_semantic import confusion, read_index_mask, semantic_scores
 from fashiondata.executor import ProcessExecutor
+from fashiondata.model import BBox
 
 CATEGORIES = [{"id": 1, "name": "short sleeve top"}, {"id": 5, "name": "trousers"}, {"id": 9, "name": "skirt"}]
 
@@ -135,7 +133,7 @@ def test_twelve_numbers_equal_cocoeval(tmp_path: Path, task: str, seed: int) -> 
 
     ours = metrics_of(report)
     assert list(ours) == list(STAT_NAMES)
-    for name, expected in zip(STAT_NAMES, reference.stats):
+    for name, expected in zip(STAT_NAMES, reference.stats, strict=True):
         assert ours[name] == (None if expected < 0 else pytest.approx(expected, abs=1e-6)), name
     assert 0.05 < ours["AP"] < 0.95  # the perturbation leaves something to measure
 
@@ -166,7 +164,7 @@ def test_categories_without_gt_change_nothing(tmp_path: Path) -> None:
 
     report = api.evaluate(gt_path, tmp_path / "r.json")
 
-    for name, expected in zip(STAT_NAMES, reference.stats):
+    for name, expected in zip(STAT_NAMES, reference.stats, strict=True):
         assert metrics_of(report)[name] == pytest.approx(expected, abs=1e-6), name
     assert report.data["evaluation"]["per_category"][3] == {
         "id": 12, "name": "sling", "instances": 0, "AP": None, "AP50": None, "AP75": None
@@ -366,7 +364,7 @@ def test_deepfashion2_example_results_score_as_cocoeval_does(corpus: Path, tmp_p
     boxes = api.evaluate(gt_path, folder / "example_bbox_results.json", task="bbox")
     segm = api.evaluate(gt_path, folder / "example_segm_results.json", task="segm")
 
-    for name, expected in zip(STAT_NAMES, reference.stats):
+    for name, expected in zip(STAT_NAMES, reference.stats, strict=True):
         assert metrics_of(boxes)[name] == (None if expected < 0 else pytest.approx(expected, abs=1e-6))
     assert metrics_of(segm)["AP"] == 1.0
 
@@ -491,7 +489,7 @@ def independent_confusion(pairs: list[tuple[np.ndarray, np.ndarray]], classes: i
     """A pixel-by-pixel loop: the plainest possible confusion matrix (GT 255 left out)."""
     matrix = np.zeros((classes, classes), dtype=np.int64)
     for gt, pred in pairs:
-        for g, p in zip(gt.ravel().tolist(), pred.ravel().tolist()):
+        for g, p in zip(gt.ravel().tolist(), pred.ravel().tolist(), strict=True):
             if g != 255:
                 matrix[g, p] += 1
     return matrix
@@ -584,7 +582,7 @@ def test_gt_in_another_format_scores_as_the_coco_gt(tmp_path: Path) -> None:
 
     report = api.evaluate(tmp_path / "voc", write_json(tmp_path / "keyed.json", keyed))
 
-    for name, expected in zip(STAT_NAMES, reference.stats):
+    for name, expected in zip(STAT_NAMES, reference.stats, strict=True):
         assert metrics_of(report)[name] == pytest.approx(expected, abs=1e-6), name
     assert "category ids are the GT's: 1 short sleeve top, 2 skirt, 3 trousers" in report.notes
 

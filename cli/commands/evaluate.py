@@ -25,7 +25,7 @@ def pipe_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, center:
     widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
-        return "|" + "|".join((c.center(w) if center else " " + c.ljust(w - 1)) for c, w in zip(cells, widths)) + "|"
+        return "|" + "|".join((c.center(w) if center else " " + c.ljust(w - 1)) for c, w in zip(cells, widths, strict=True)) + "|"
 
     rule = "|" + "|".join((":" + "-" * (w - 2) + ":") if center else (":" + "-" * (w - 1)) for w in widths) + "|"
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
@@ -44,8 +44,10 @@ def per_category_table(pairs: Sequence[tuple[str, str]], value_name: str, column
 def instance_tables(result: dict[str, Any], per_category: bool) -> list[str]:
     metrics = result["metrics"]
     lines = [
-        f"Evaluation results for {result['task']} ({result['images']} images, {result['gt_instances']} GT instances, "
-        f"{result['predictions_scored']} predictions, matched by {result['matched_by']}):",
+        (
+            f"Evaluation results for {result['task']} ({result['images']} images, {result['gt_instances']} GT instances, "
+            f"{result['predictions_scored']} predictions, matched by {result['matched_by']}):"
+        ),
         pipe_table(AP_NAMES, [[percent(metrics[n]) for n in AP_NAMES]]),
         pipe_table(AR_NAMES, [[percent(metrics[n]) for n in AR_NAMES]]),
     ]
