@@ -222,15 +222,21 @@ SPLIT_FILE_NAMES = {"coco": "{split}.json", "lvis": "{split}.json", "via": "{spl
 
 
 def _operation_formats(
-    paths: Sequence[str], dst: PathLike, src_format: str | None, dst_format: str | None, ctx: RunContext
+    paths: Sequence[str],
+    dst: PathLike,
+    src_format: str | None,
+    dst_format: str | None,
+    ctx: RunContext,
+    images: Sequence[str | None] = (),
 ) -> tuple[FormatSpec, FormatSpec]:
-    """Reader and writer of a verb that writes a new dataset; refuses a destination holding a source."""
+    """Reader and writer of a verb that writes a new dataset; refuses a destination that would hold,
+    replace or sit inside a source or an image folder (inputs are never modified)."""
     reader = get_format(src_format) if src_format else sniff_format(paths[0])
     writer = get_format(dst_format) if dst_format else reader
     if writer.write is None:
         raise ValidationError(f"format {writer.name!r} cannot be written: choose an output format (--to)")
     target = os.path.realpath(dst)
-    for source in paths:
+    for source in [*paths, *(i for i in images if i is not None)]:
         real = os.path.realpath(source)
         if target == real or target.startswith(real.rstrip(os.sep) + os.sep) or real.startswith(target + os.sep):
             raise ValidationError(f"{dst}: the output would hold or replace the source {source}; choose another path")
@@ -259,9 +265,11 @@ def _run_operation(
     if overwrite is not None:
         ctx.overwrite = overwrite
     paths = _paths(src)
-    reader, writer = _operation_formats(paths, dst, src_format, dst_format, ctx)
+    shared = shared or {}
+    images = [options.get("images"), shared.get("images")]
+    reader, writer = _operation_formats(paths, dst, src_format, dst_format, ctx, images)
     _check_options([(reader, "read"), (writer, "write")], options)
-    options = {**_default_images(paths, options), **(shared or {})}
+    options = {**_default_images(paths, options), **shared}
     dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
     result, write_options = _same_kind(step(dataset, ctx.report), [reader], writer, _pick(writer, "write", options), ctx)
     return write(result, dst, writer.name, ctx=ctx, **write_options)
@@ -358,7 +366,7 @@ def split(
     if overwrite is not None:
         ctx.overwrite = overwrite
     paths = _paths(src)
-    reader, writer = _operation_formats(paths, out_dir, src_format, dst_format, ctx)
+    reader, writer = _operation_formats(paths, out_dir, src_format, dst_format, ctx, [options.get("images")])
     _check_options([(reader, "read"), (writer, "write")], options)
     options = _default_images(paths, options)
     weights = filters.parse_ratios(ratios)
@@ -413,7 +421,7 @@ def merge(
     given = _image_roots(paths, images)
     roots = [root or _known_image_root(path) for root, path in zip(given, paths)]
     readers = [get_format(src_format) if src_format else sniff_format(p) for p in paths]
-    _, writer = _operation_formats(paths, dst, readers[0].name, dst_format, ctx)
+    _, writer = _operation_formats(paths, dst, readers[0].name, dst_format, ctx, given)
     _check_options([*((r, "read") for r in readers), (writer, "write")], options)
     mapping = _load_category_map(category_map)
     datasets = [

@@ -231,6 +231,8 @@ def test_dedupe_drops_the_copies(run_cli, workspace):
         (["filter", "in/ds.json", "out/f.json", "--categories", "hat"], "unknown category 'hat'"),
         (["balance", "in/ds.json", "out/b.json", "--link-mode", "copy"], "--link-mode: not an option"),
         (["merge", "in/ds.json", "-o", "out/m.json", "--category-map", "in/ds.csv"], "category map"),
+        (["dedupe", "in/ds.json", "in/images/d.json", "--images", "in/images"], "would hold or replace the source"),
+        (["merge", "in/ds.json", "-o", "in/", "--images", "in/images", "--overwrite"], "would hold or replace the source"),
     ],
 )
 def test_bad_requests_fail_in_one_line_and_write_nothing(run_cli, workspace, args, message):
