@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from fashiondata import evaluate as evaluation
+from fashiondata import evaluate_semantic
 from fashiondata import filters
 from fashiondata import prune as pruning
 from fashiondata import remote
@@ -656,7 +657,7 @@ def evaluate(
     if task == "semantic":
         if options:
             raise ValidationError(f"--{next(iter(options)).replace('_', '-')}: not an option of the semantic task")
-        result: Any = evaluation.evaluate_semantic(_paths(gt)[0], predictions, ctx, ignore_index=ignore_index)
+        result: Any = evaluate_semantic.evaluate_semantic(_paths(gt)[0], predictions, ctx, ignore_index=ignore_index)
     elif task in ("bbox", "segm"):
         paths = _paths(gt)
         spec = get_format(format) if format else sniff_format(paths[0])
