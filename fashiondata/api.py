@@ -298,6 +298,9 @@ def filter(
     categories: str | Sequence[str] | None = None,
     rename: str | Mapping[str, str] | None = None,
     drop_empty: bool = False,
+    drop_grayscale: bool = False,
+    require_faces: bool = False,
+    face_model: PathLike | None = None,
     src_format: str | None = None,
     dst_format: str | None = None,
     ctx: RunContext | None = None,
@@ -307,15 +310,32 @@ def filter(
     """Keep some categories (renamed or merged), optionally drop empty images; write a new dataset.
 
     The output format is the source's unless ``dst_format`` is given; reader and writer options
-    (``images``, ``link_mode``…) go to the side that declares them.
+    (``images``, ``link_mode``…) go to the side that declares them. ``drop_grayscale`` and
+    ``require_faces`` check every image (under ``images``, by default the source's folder) and drop
+    grayscale ones and ones without a face (:mod:`fashiondata.detectors.filters`).
     """
+    ctx = ctx or RunContext()
+    detecting = drop_grayscale or require_faces
+    images = options.pop("images", None) if detecting else None
+    root = os.fspath(images) if images is not None else _default_image_root(_paths(src)[0])
 
     def step(dataset: Dataset, report: Report) -> Dataset:
-        return filters.filter_dataset(
+        dataset = filters.filter_dataset(
             dataset, categories=categories, rename=rename, drop_empty_images=drop_empty, report=report
         )
+        if detecting:
+            from fashiondata.detectors.filters import filter_by_detection
 
-    return _run_operation(src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options)
+            model = os.fspath(face_model) if face_model is not None else None
+            dataset = filter_by_detection(
+                dataset, ctx, image_root=root, drop_grayscale=drop_grayscale, require_faces=require_faces, face_model=model
+            )
+        return dataset
+
+    return _run_operation(
+        src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options,
+        shared={"images": images} if images is not None else None,
+    )
 
 
 def balance(

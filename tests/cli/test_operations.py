@@ -353,3 +353,24 @@ def test_filtered_categories_keep_the_same_names_and_order_in_every_writer(run_c
     assert {stem for stem, found in classes.items() if "0" in found} == skirt_images
     label_map = (workspace / "out/label_map.pbtxt").read_text()
     assert label_map.index("'skirt'") < label_map.index("'top'")
+
+
+def test_split_of_the_seed_labels_csv_matches_its_summary_totals(run_cli, corpus, tmp_path):
+    # the product-image seed split labels.csv 4:1 by image and wrote summary.csv; ours has its columns and totals
+    seed = corpus / "weizh888_productimageseg/model_six_classes/data"
+    result = run_cli("split", seed / "labels.csv", tmp_path / "s", "--ratios", "4,1", "--names", "train,test", "--stratify", "--quiet")
+    assert result.exit_code == 0, result.output
+    ours = [line.split(",") for line in (tmp_path / "s/summary.csv").read_text().splitlines()]
+    theirs = [line.split(",") for line in (seed / "summary.csv").read_text().splitlines()]
+    assert ours[0] == theirs[0] == ["class", "counts_train", "counts_test", "total"]
+    assert [(row[0], row[3]) for row in ours[1:]] == [(row[0], row[3]) for row in theirs[1:]]
+    images = {}
+    for name in ("train", "test"):
+        rows = (tmp_path / f"s/{name}_labels.csv").read_text().splitlines()
+        assert rows[0] == "filename,width,height,class,xmin,ymin,xmax,ymax"
+        images[name] = {row.split(",")[0] for row in rows[1:]}
+        per_class = Counter(row.split(",")[3] for row in rows[1:])
+        column = 1 if name == "train" else 2
+        assert {row[0]: int(row[column]) for row in ours[1:]} == {c: per_class[c] for c, *_ in ours[1:]}
+    assert (len(images["train"]), len(images["test"])) == (729, 182)  # 911 images, largest remainder of 4:1
+    assert not images["train"] & images["test"]
