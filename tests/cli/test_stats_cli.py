@@ -61,3 +61,14 @@ def test_preview_writes_a_png_of_the_grid(run_cli, sample_photos: Path, tmp_path
     result = run_cli("preview", FIXTURE, "-o", out, "--grid", "3x1", "--tile-size", "50", "--images", sample_photos, "--quiet")
     assert result.exit_code == 0
     assert cv2.imread(str(out)).shape == (50, 150, 3)
+
+
+def test_filter_drops_grayscale_and_faceless_images(run_cli, sample_photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "kept.json"
+    result = run_cli("filter", FIXTURE, out, "--drop-grayscale", "--require-faces", "--images", sample_photos, "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["skipped"] == {"grayscale image (--drop-grayscale)": 1, "no face found (--require-faces)": 2}
+    kept = orjson.loads(out.read_bytes())
+    assert [image["file_name"] for image in kept["images"]] == ["astronaut.jpg"]
+    assert len(kept["annotations"]) == 4
