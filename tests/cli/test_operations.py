@@ -374,3 +374,35 @@ def test_split_of_the_seed_labels_csv_matches_its_summary_totals(run_cli, corpus
         assert {row[0]: int(row[column]) for row in ours[1:]} == {c: per_class[c] for c, *_ in ours[1:]}
     assert (len(images["train"]), len(images["test"])) == (729, 182)  # 911 images, largest remainder of 4:1
     assert not images["train"] & images["test"]
+
+
+def test_verbs_on_a_real_yolo_dataset_leave_it_untouched_and_keep_its_labels(run_cli, corpus, tmp_path):
+    # DeepFashion2 images with YOLO box labels written by another project (images/, labels/, classes.names)
+    source = corpus / "df2_yolo_tomsebastiank/data/custom"
+    before = tree_digest(source)
+    runs = {
+        "split": ["split", source, tmp_path / "split", "--ratios", "2,1", "--names", "train,val"],
+        "filter": ["filter", source, tmp_path / "filter", "--categories", "trousers,shorts,skirt", "--drop-empty"],
+        "balance": ["balance", source, tmp_path / "balance", "--ratio", "0"],
+        "dedupe": ["dedupe", source, tmp_path / "dedupe"],
+        "merge": ["merge", source, source, "-o", tmp_path / "merge"],
+    }
+    for verb, args in runs.items():
+        result = run_cli(*args, "--format", "yolo", "--quiet")
+        assert result.exit_code == 0, (verb, result.output)
+    assert run_cli("prune", source / "images", source / "labels").stdout.splitlines() == [
+        "# images without a label: 0", "# labels without an image: 0",
+    ]
+    assert tree_digest(source) == before
+    theirs = {p.stem: numbers(p.read_text()) for p in (source / "labels").glob("*.txt")}
+    split = yolo_labels(tmp_path / "split")
+    assert Counter(key.split("/")[0] for key in split) == {"train": 4, "val": 2}
+    for key, text in split.items():
+        assert numbers(text) == pytest.approx(theirs[key.split("/")[1]], abs=1e-6)
+        [image] = (tmp_path / "split/images").glob(f"{key}.*")
+        assert image.resolve() == (source / "images" / image.name).resolve()
+    kept = yolo_labels(tmp_path / "filter")
+    bottoms = {"6", "7", "8"}  # shorts, trousers, skirt in DF2's order
+    assert set(kept) == {stem for stem, text in ((p.stem, p.read_text()) for p in (source / "labels").glob("*.txt"))
+                         if any(line.split()[0] in bottoms for line in text.splitlines())}
+    assert len(yolo_labels(tmp_path / "merge")) == 12 and len(yolo_labels(tmp_path / "dedupe")) == 6
