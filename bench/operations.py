@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import print_table, run_command, run_python  # noqa: E402
+from measure import print_table, run_command, run_python
 
 
 def main() -> None:
@@ -70,8 +70,7 @@ def print_steps(path: Path, repeat: int) -> None:
     """The steps alone, in this process, on the dataset read once (median of ``repeat`` runs)."""
     import time
 
-    import fashiondata.api as api
-    from fashiondata import filters
+    from fashiondata import api, filters
     from fashiondata.report import Report
 
     dataset = api.read(path).materialize()

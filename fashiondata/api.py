@@ -219,7 +219,10 @@ def validate(
 # ---------------------------------------------------------------- dataset operations (filters.py, prune.py)
 
 #: Per-split file names for formats written as one file (a folder format gets ``<split>/``).
-SPLIT_FILE_NAMES = {"coco": "{split}.json", "lvis": "{split}.json", "via": "{split}.json", "csv": "{split}_labels.csv"}
+SPLIT_FILE_NAMES = {
+    "coco": "{split}.json", "lvis": "{split}.json", "via": "{split}.json", "csv": "{split}_labels.csv",
+    "tfrecord": "{split}.record",
+}
 
 
 def _operation_formats(

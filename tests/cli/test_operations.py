@@ -406,3 +406,12 @@ def test_verbs_on_a_real_yolo_dataset_leave_it_untouched_and_keep_its_labels(run
     assert set(kept) == {stem for stem, text in ((p.stem, p.read_text()) for p in (source / "labels").glob("*.txt"))
                          if any(line.split()[0] in bottoms for line in text.splitlines())}
     assert len(yolo_labels(tmp_path / "merge")) == 12 and len(yolo_labels(tmp_path / "dedupe")) == 6
+
+
+def test_split_tfrecord_writes_a_record_per_split_and_one_label_map(run_cli, workspace):
+    result = run_cli("split", workspace / "in/ds.json", workspace / "out/s", "--to", "tfrecord", "--images", workspace / "in/images", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = workspace / "out/s"
+    assert sorted(p.name for p in out.iterdir()) == ["label_map.pbtxt", "test.record", "train.record", "val.record"]
+    counts = {name: api.info(out / f"{name}.record").data["info"]["images"] for name in ("train", "val", "test")}
+    assert counts == {"train": 32, "val": 4, "test": 4}
