@@ -57,7 +57,7 @@ ImageKey = int | str
 
 #: COCOeval's ``stats`` in order, named as Detectron2 names them.
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
-MATCH_MODES = ("id", "file name", "stem")
+MATCH_MODES = ("id", "file name", "stem", "stem number")
 LVIS_NOTE = (
     "the GT is LVIS: LVIS's federated evaluation (negative and not-exhaustive categories) is out of "
     "scope; scored with standard COCO rules, so detections of unlabelled categories count as false "
@@ -213,15 +213,24 @@ def stem_of(name: str) -> str:
 
 
 def image_keys(images: Sequence[Mapping[str, Any]], mode: str) -> dict[ImageKey, int | None]:
-    """GT image id by key under a matching mode; a key two images share maps to None (ambiguous)."""
+    """GT image id by key under a matching mode; a key two images share maps to None (ambiguous).
+
+    ``stem number`` keys an image ``000123.jpg`` by the integer 123 (DeepFashion2's and many
+    exporters' image ids), for a GT whose own ids are not those numbers.
+    """
     keys: dict[ImageKey, int | None] = {}
     for image in images:
+        stem = stem_of(image["file_name"])
         if mode == "id":
             key: ImageKey = image["id"]
         elif mode == "file name":
             key = image["file_name"]
+        elif mode == "stem":
+            key = stem
+        elif stem.isdigit():
+            key = int(stem)
         else:
-            key = stem_of(image["file_name"])
+            continue
         keys[key] = None if key in keys else image["id"]
     return keys
 
@@ -232,7 +241,7 @@ def match_images(
     """Pick the matching mode that finds the most prediction keys among the GT images.
 
     Returns the mode and the map key → GT image id (None: the key names no single GT image). Ties go
-    to the earlier mode (id, then file name, then stem).
+    to the earlier mode (id, file name, stem, stem number).
     """
     distinct = set(keys)
     best: tuple[int, str, dict[ImageKey, int | None]] | None = None
@@ -247,7 +256,7 @@ def match_images(
 
 
 def _normal_key(key: ImageKey, mode: str) -> ImageKey:
-    if mode == "id":
+    if mode in ("id", "stem number"):
         return key if isinstance(key, int) else ""
     if mode == "stem" and isinstance(key, str):
         return stem_of(key)
@@ -557,9 +566,11 @@ def evaluate_instances(
     if is_lvis(dataset, gt_format):
         ctx.report.note(LVIS_NOTE)
     doc, table = coco_gt_document(dataset, task=task)
+    own_ids = [record.id for record in dataset.records]  # None from id-less formats (YOLO, VOC)
+    has_own_ids = None not in own_ids and sorted(own_ids) == sorted(image["id"] for image in doc["images"])  # type: ignore[type-var]
     predictions, kind = read_predictions(predictions_path)
     by_index = kind == "ultralytics txt"
-    modes = ("stem",) if by_index else MATCH_MODES
+    modes = ("stem",) if by_index else MATCH_MODES if has_own_ids else tuple(m for m in MATCH_MODES if m != "id")
     matched_by, matched = match_images((p.image_key for p in predictions), doc["images"], modes=modes)
     results = coco_results(predictions, doc, table, ctx, task=task, by_index=by_index, matched=matched)
     ctx.report.read["predictions"] += len(predictions)

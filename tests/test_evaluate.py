@@ -429,6 +429,7 @@ def test_match_images_prefers_the_mode_that_finds_most() -> None:
     assert match_images([1, 2], images) == ("id", {1: 1, 2: 2})
     assert match_images(["000001", "000002"], images) == ("stem", {"000001": 2, "000002": 1})
     assert match_images(["b/000001.jpg"], images) == ("file name", {"b/000001.jpg": 2})
+    assert match_images([1], images, modes=("stem number",)) == ("stem number", {1: 2})
     twins = [{"id": 1, "file_name": "a/x.jpg"}, {"id": 2, "file_name": "b/x.jpg"}]
     assert match_images(["x"], twins) == ("id", {"x": None})  # ambiguous stem matches nothing
 
@@ -664,3 +665,22 @@ def test_library_prints_nothing(tmp_path: Path, capsys) -> None:
     gt = make_gt(31)
     api.evaluate(write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", perturbed_results(gt, 32)))
     assert capsys.readouterr() == ("", "")
+
+
+def test_gt_without_ids_never_matches_by_assigned_ids(tmp_path: Path) -> None:
+    """A VOC GT has no image ids; Detectron2-style integer ids are the stems' numbers, not 1..N."""
+    gt = make_gt(43, images=8, one_per_category=True)
+    for image in gt["images"]:
+        image["file_name"] = f"val/{image['id'] * 7:06d}.jpg"  # stems 000007, 000014, …
+    gt_path = write_json(tmp_path / "gt.json", gt)
+    results = perturbed_results(gt, 44)
+    reference = cocoeval_reference(gt_path, write_json(tmp_path / "r.json", results), "bbox")
+    api.convert(gt_path, tmp_path / "voc", dst_format="voc")
+    voc_ids = {c.name: c.id for c in api.read(tmp_path / "voc").categories}
+    name_of = {c["id"]: c["name"] for c in CATEGORIES}
+    numbered = [{**r, "image_id": r["image_id"] * 7, "category_id": voc_ids[name_of[r["category_id"]]]} for r in results]
+
+    report = api.evaluate(tmp_path / "voc", write_json(tmp_path / "numbered.json", numbered))
+
+    assert report.data["evaluation"]["matched_by"] == "stem number"
+    assert metrics_of(report)["AP"] == pytest.approx(reference.stats[0], abs=1e-6)
