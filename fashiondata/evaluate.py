@@ -111,14 +111,24 @@ def parse_coco_result(obj: Any, path: object, pointer: str) -> Prediction:
     )
 
 
-def parse_coco_results(doc: Any, path: object) -> list[Prediction]:
-    """A COCO results document: a list of results (or a COCO file whose ``annotations`` have scores)."""
+def parse_coco_results(doc: Any, path: object, ctx: RunContext | None = None) -> list[Prediction]:
+    """A COCO results document: a list of results (or a COCO file whose ``annotations`` have scores).
+
+    A malformed entry raises, or is counted as skipped under ``ctx.on_error == "skip"``.
+    """
+    ctx = ctx or RunContext()
     entries, prefix = doc, ""
     if isinstance(doc, dict) and isinstance(doc.get("annotations"), list):
         entries, prefix = doc["annotations"], "/annotations"
     if not isinstance(entries, list):
         raise ParseError(path, "COCO results must be a list of {image_id, category_id, bbox|segmentation, score}", "/")
-    return [parse_coco_result(obj, path, f"{prefix}/{index}") for index, obj in enumerate(entries)]
+    predictions = []
+    for index, obj in enumerate(entries):
+        try:
+            predictions.append(parse_coco_result(obj, path, f"{prefix}/{index}"))
+        except ParseError as error:
+            ctx.fail(error, f"{path}: {prefix}/{index}")
+    return predictions
 
 
 def parse_yolo_prediction_line(text: str, stem: str, path: object, location: str) -> Prediction:
@@ -150,13 +160,19 @@ def parse_yolo_prediction_line(text: str, stem: str, path: object, location: str
     raise ParseError(path, f"{len(tokens)} values: expected 'cls cx cy w h conf' or 'cls x1 y1 … conf'", location)
 
 
-def parse_yolo_prediction_file(text: str, stem: str, path: object) -> list[Prediction]:
-    """Every line of one Ultralytics prediction file (blank lines allowed)."""
-    return [
-        parse_yolo_prediction_line(line, stem, path, f"line {number}")
-        for number, line in enumerate(text.splitlines(), 1)
-        if line.strip()
-    ]
+def parse_yolo_prediction_file(text: str, stem: str, path: object, ctx: RunContext | None = None) -> list[Prediction]:
+    """Every line of one Ultralytics prediction file (blank lines allowed); a bad line raises, or is
+    counted as skipped under ``ctx.on_error == "skip"``."""
+    ctx = ctx or RunContext()
+    predictions = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            predictions.append(parse_yolo_prediction_line(line, stem, path, f"line {number}"))
+        except ParseError as error:
+            ctx.fail(error, f"{path}: line {number}")
+    return predictions
 
 
 def scaled(prediction: Prediction, width: int, height: int) -> Prediction:
@@ -174,17 +190,17 @@ def scaled(prediction: Prediction, width: int, height: int) -> Prediction:
     return dataclasses.replace(prediction, bbox=bbox, segmentation=segmentation, normalized=False)
 
 
-def read_predictions(path: str | os.PathLike[str]) -> tuple[list[Prediction], str]:
+def read_predictions(path: str | os.PathLike[str], ctx: RunContext) -> tuple[list[Prediction], str]:
     """Predictions from a COCO results JSON or an Ultralytics ``labels/`` folder; returns the kind too."""
     location = Path(path)
     if location.is_dir():
-        return read_yolo_predictions(location), "ultralytics txt"
+        return read_yolo_predictions(location, ctx), "ultralytics txt"
     from fashiondata.formats.coco import load_json  # see _coco_document
 
-    return parse_coco_results(load_json(location), location), "coco results"
+    return parse_coco_results(load_json(location), location, ctx), "coco results"
 
 
-def read_yolo_predictions(folder: Path) -> list[Prediction]:
+def read_yolo_predictions(folder: Path, ctx: RunContext) -> list[Prediction]:
     """Every ``*.txt`` under ``folder`` (Ultralytics' ``labels/`` or the run folder holding it)."""
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
     if not files:
@@ -195,7 +211,11 @@ def read_yolo_predictions(folder: Path) -> list[Prediction]:
         if file.stem in seen:
             raise ValidationError(f"{file}: stem {file.stem!r} also names {seen[file.stem]}: predictions pair by stem")
         seen[file.stem] = file
-        predictions.extend(parse_yolo_prediction_file(file.read_text(encoding="utf-8"), file.stem, file))
+        try:
+            text = file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ParseError(file, f"not UTF-8 text (byte {error.start})") from None
+        predictions.extend(parse_yolo_prediction_file(text, file.stem, file, ctx))
     return predictions
 
 
@@ -568,7 +588,7 @@ def evaluate_instances(
     doc, table = coco_gt_document(dataset, task=task)
     own_ids = [record.id for record in dataset.records]  # None from id-less formats (YOLO, VOC)
     has_own_ids = None not in own_ids and sorted(own_ids) == sorted(image["id"] for image in doc["images"])  # type: ignore[type-var]
-    predictions, kind = read_predictions(predictions_path)
+    predictions, kind = read_predictions(predictions_path, ctx)
     by_index = kind == "ultralytics txt"
     modes = ("stem",) if by_index else MATCH_MODES if has_own_ids else tuple(m for m in MATCH_MODES if m != "id")
     matched_by, matched = match_images((p.image_key for p in predictions), doc["images"], modes=modes)

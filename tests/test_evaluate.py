@@ -684,3 +684,28 @@ def test_gt_without_ids_never_matches_by_assigned_ids(tmp_path: Path) -> None:
 
     assert report.data["evaluation"]["matched_by"] == "stem number"
     assert metrics_of(report)["AP"] == pytest.approx(reference.stats[0], abs=1e-6)
+
+
+def test_malformed_predictions_are_skipped_and_counted_with_on_error_skip(tmp_path: Path) -> None:
+    gt = make_gt(45)
+    gt_path = write_json(tmp_path / "gt.json", gt)
+    results = perturbed_results(gt, 46)
+    reference = cocoeval_reference(gt_path, write_json(tmp_path / "r.json", results), "bbox")
+    broken = [*results[:3], {"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 0.5}, *results[3:]]
+    broken_path = write_json(tmp_path / "broken.json", broken)
+    with pytest.raises(ParseError, match=r"broken.json: /3/bbox: bbox must be"):
+        api.evaluate(gt_path, broken_path)
+
+    report = api.evaluate(gt_path, broken_path, ctx=RunContext(on_error="skip"))
+
+    assert report.skipped == {"bbox must be [x, y, width, height]": 1}
+    assert metrics_of(report)["AP"] == pytest.approx(reference.stats[0], abs=1e-6)
+
+
+def test_ultralytics_file_that_is_not_utf8_is_a_parse_error(tmp_path: Path) -> None:
+    gt_path = write_json(tmp_path / "gt.json", make_gt(47))
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "000001.txt").write_bytes(b"0 0.5 0.5 0.2 0.2 0.9\n\xff\n")
+    with pytest.raises(ParseError, match=r"000001.txt: not UTF-8 text \(byte 22\)"):
+        api.evaluate(gt_path, labels)
