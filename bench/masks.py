@@ -17,16 +17,37 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate_masks import generate  # noqa: E402
-from measure import print_table, run_command, run_python  # noqa: E402
+from generate_masks import generate
+
+
+def run(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak MB and CPU seconds (user + system, its worker processes included) of one
+    child process. On a shared machine the CPU seconds are the steadier figure."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"{argv[:4]}… failed with status {status}")
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def measure(name: str, argv: list[str], repeat: int) -> tuple[str, float, float, float]:
+    """The median wall, max peak and median CPU of ``repeat`` runs."""
+    walls, peaks, cpus = zip(*(run(argv) for _ in range(repeat)))
+    return name, statistics.median(walls), max(peaks), statistics.median(cpus)
 
 
 def main() -> None:
@@ -40,36 +61,38 @@ def main() -> None:
     if not (masks / f"person_{args.count - 1:05d}_segm.png").exists():
         generate(masks, args.count, args.kind, seed=0)
     out = Path(tempfile.mkdtemp(prefix="fashiondata-bench-masks-"))
+    python = [sys.executable, "-c"]
     try:
-        rows = [("cv2.imread (floor)", *run_python(
+        rows = [measure("cv2.imread (floor)", [*python, (
             "import cv2, glob\n"
-            f"for p in sorted(glob.glob({str(masks / '*.png')!r})): cv2.imread(p, cv2.IMREAD_UNCHANGED)",
-            repeat=args.repeat,
-        ))]
+            f"for p in sorted(glob.glob({str(masks / '*.png')!r})): cv2.imread(p, cv2.IMREAD_UNCHANGED)"
+        )], args.repeat)]
         fashiondata_bin = shutil.which("fashiondata") or str(Path(sys.executable).parent / "fashiondata")
         for workers in sorted({1, args.workers}):
             argv = [fashiondata_bin, "convert", "masks2coco", str(masks), str(out / f"coco_{workers}.json"),
                     "--classes", "deepfashion-mm", "--quiet", "--overwrite", "-j", str(workers)]
-            walls, peaks = zip(*(run_command(argv) for _ in range(args.repeat)))
-            rows.append((f"fashiondata masks2coco -j {workers}", sorted(walls)[len(walls) // 2], max(peaks)))
+            rows.append(measure(f"fashiondata masks2coco -j {workers}", argv, args.repeat))
         if importlib.util.find_spec("ultralytics") is None:
             print("note: ultralytics is not importable here: its converter is not measured")
         elif args.kind != "index":
             print("note: Ultralytics' converter reads grayscale masks only: not measured on", args.kind)
         else:
+            (out / "ultralytics").mkdir()
             code = (
                 "from ultralytics.data.converter import convert_segment_masks_to_yolo_seg\n"
                 f"convert_segment_masks_to_yolo_seg({str(masks)!r}, {str(out / 'ultralytics')!r}, classes=24)"
             )
-            (out / "ultralytics").mkdir()
-            rows.append(("ultralytics convert_segment_masks_to_yolo_seg", *run_python(code, repeat=args.repeat)))
-        print(f"{args.count} {args.kind} masks of 750×1101 ({masks})")
-        print_table(rows, items=args.count, unit="masks", floor="cv2.imread (floor)")
-        floor = rows[0][1]
-        for name, wall, _ in rows[1:]:
+            rows.append(measure("ultralytics convert_segment_masks_to_yolo_seg", [*python, code], args.repeat))
+        print(f"{args.count} {args.kind} masks of 750×1101 ({masks}), median of {args.repeat}")
+        print(f"{'task':<46} {'wall s':>7} {'masks/s':>8} {'peak MB':>8} {'CPU s':>7} {'× floor (wall)':>15}")
+        floor_wall, floor_cpu = rows[0][1], rows[0][3]
+        for name, wall, peak, cpu in rows:
+            print(f"{name:<46} {wall:>7.2f} {args.count / wall:>8.0f} {peak:>8.0f} {cpu:>7.2f} {wall / floor_wall:>15.2f}")
+        for name, wall, _, cpu in rows[1:]:
             if name.startswith("fashiondata"):
                 workers = int(name.rsplit(" ", 1)[1])
-                print(f"{name}: {floor / wall / workers:.2f}× the decode rate per worker")
+                print(f"{name}: {floor_wall / wall / workers:.2f}× the decode rate per worker (wall), "
+                      f"{floor_cpu / cpu:.2f}× per CPU second")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 

@@ -130,6 +130,8 @@ def _spanning_tree(parts: list[np.ndarray]) -> dict[tuple[int, int], list[tuple[
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     points = np.concatenate(parts)
     owner = np.repeat(np.arange(count), sizes)
+    low = np.array([p.min(axis=0) for p in parts])
+    high = np.array([p.max(axis=0) for p in parts])
     best_d2 = np.full(count, np.inf)
     best_link = np.zeros((count, 3), dtype=np.intp)  # parent ring, parent vertex, own vertex
     in_tree = np.zeros(count, dtype=bool)
@@ -137,13 +139,14 @@ def _spanning_tree(parts: list[np.ndarray]) -> dict[tuple[int, int], list[tuple[
     newest = 0
     for _ in range(count - 1):
         in_tree[newest] = True
-        open_points = ~in_tree[owner]
-        candidates = points[open_points]
-        d2 = _squared_distances(parts[newest], candidates)
+        open_rings = np.flatnonzero(~in_tree)
+        source_index, candidate_index = _near_pairs(parts[newest], points, owner, open_rings, starts, low, high)
+        source, candidates = parts[newest][source_index], points[candidate_index]
+        d2 = _squared_distances(source, candidates)
         nearest_source = np.argmin(d2, axis=0)  # per candidate point: closest vertex of the newest ring
         nearest_d2 = d2[nearest_source, np.arange(len(candidates))]
-        candidate_owner = owner[open_points]
-        candidate_vertex = np.flatnonzero(open_points) - starts[candidate_owner]
+        candidate_owner = owner[candidate_index]
+        candidate_vertex = candidate_index - starts[candidate_owner]
         # per open ring, its first closest point (lexsort: by owner, then distance, then index)
         rank = np.lexsort((np.arange(len(candidates)), nearest_d2, candidate_owner))
         first = rank[np.r_[True, candidate_owner[rank][1:] != candidate_owner[rank][:-1]]]
@@ -151,12 +154,33 @@ def _spanning_tree(parts: list[np.ndarray]) -> dict[tuple[int, int], list[tuple[
             ring = candidate_owner[index]
             if nearest_d2[index] < best_d2[ring]:
                 best_d2[ring] = nearest_d2[index]
-                best_link[ring] = (newest, nearest_source[index], candidate_vertex[index])
-        open_rings = np.flatnonzero(~in_tree)
+                best_link[ring] = (newest, source_index[nearest_source[index]], candidate_vertex[index])
         newest = int(open_rings[np.argmin(best_d2[open_rings])])
         parent, parent_vertex, own_vertex = (int(v) for v in best_link[newest])
         children.setdefault((parent, parent_vertex), []).append((newest, own_vertex))
     return children
+
+
+def _near_pairs(
+    source: np.ndarray, points: np.ndarray, owner: np.ndarray, open_rings: np.ndarray, starts: np.ndarray,
+    low: np.ndarray, high: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The source vertices and open-ring points that can take part in a closest pair.
+
+    Each open ring's first vertex gives an upper bound on its closest distance; a source vertex
+    farther than that from the ring's box, or a ring point farther than that from the box of the
+    remaining source vertices, cannot be in a closest pair (nor tie with one), so the result is the
+    same as with every vertex, from a much smaller distance matrix (a hole next to a long outline).
+    """
+    bound = _squared_distances(source, points[starts[open_rings]]).min(axis=0)  # per open ring
+    gap = np.maximum(np.maximum(low[open_rings][None] - source[:, None], source[:, None] - high[open_rings][None]), 0)
+    source_index = np.flatnonzero(((gap**2).sum(axis=2) <= bound[None, :]).any(axis=1))
+    kept = source[source_index]
+    ring_bound = np.full(len(low), -1.0)
+    ring_bound[open_rings] = bound
+    gap = np.maximum(np.maximum(kept.min(axis=0) - points, points - kept.max(axis=0)), 0)
+    candidate_index = np.flatnonzero((gap**2).sum(axis=1) <= ring_bound[owner])
+    return source_index, candidate_index
 
 
 def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
