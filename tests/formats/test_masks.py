@@ -433,3 +433,13 @@ def test_classes_txt_beside_the_masks_is_used(tmp_path):
     dataset = fashiondata.read(tmp_path, "masks")
     assert dataset.categories.names == ("shorts",)
     assert parse_classes_txt("background\nshorts\n").names == {0: "background", 1: "shorts"}
+
+
+def test_16_bit_masks_round_trip_with_their_classes_txt(tmp_path):
+    dataset = _dataset([(1, "a"), (300, "b")], [_ann(300, 0, 0, 2, 2), _ann(1, 3, 1, 6, 4)])
+    fashiondata.write(dataset, tmp_path / "out", "masks")
+    back = fashiondata.read(tmp_path / "out", "masks", tolerance=0).materialize()
+    assert back.categories.names[-1] == "b" and back.categories.ids[-1] == 300
+    (record,) = back.records
+    assert record.file_name == "sub/a.jpg"
+    assert sorted((a.category_id, a.area) for a in record.annotations) == [(1, 9.0), (300, 4.0)]
