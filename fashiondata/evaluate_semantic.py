@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -120,10 +120,10 @@ class SemanticResult:
     miou: float | None
     pixel_accuracy: float | None
     mean_class_accuracy: float | None
-    names: tuple[str, ...] = ()
+    names: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
     def class_name(self, index: int) -> str:
-        return (self.names[index] if index < len(self.names) else "") or str(index)
+        return self.names.get(index) or str(index)
 
     def to_dict(self) -> dict[str, Any]:
         gt_pixels = self.matrix.sum(axis=1) + self.missed
@@ -156,7 +156,10 @@ class SemanticResult:
         }
 
 
-def semantic_scores(partial: ConfusionPartial, *, matched_by: str = "stem", pairs: int = 0, ignore_index: int | None = None, names: Sequence[str] = ()) -> SemanticResult:
+def semantic_scores(
+    partial: ConfusionPartial, *, matched_by: str = "stem", pairs: int = 0, ignore_index: int | None = None,
+    names: Mapping[int, str] | None = None,
+) -> SemanticResult:
     """IoU, accuracy and their means from a merged confusion partial."""
     matrix, missed = partial.matrix, partial.missed
     true_positive = np.diag(matrix).astype(np.float64)
@@ -179,7 +182,7 @@ def semantic_scores(partial: ConfusionPartial, *, matched_by: str = "stem", pair
         miou=float(np.mean(present_iou)) if present_iou else None,
         pixel_accuracy=float(true_positive.sum() / labelled) if labelled else None,
         mean_class_accuracy=float(np.mean(present_accuracy)) if present_accuracy else None,
-        names=tuple(names),
+        names=dict(names or {}),
     )
 
 
@@ -236,7 +239,8 @@ def largest_class(mask: np.ndarray, ignore_index: int | None) -> int:
 def mask_files(folder: str | os.PathLike[str]) -> dict[str, str]:
     """Mask files under ``folder`` by pairing key: the stem without a mask suffix (``X_segm.png``,
     DeepFashion-MultiModal's naming, pairs with ``X.png``), as the masks reader pairs masks with images."""
-    from fashiondata.formats.masks import image_stem  # formats load when used (see _coco_document)
+    # formats are imported when used: importing fashiondata.api must not load every format
+    from fashiondata.formats.masks import image_stem
 
     root = Path(folder)
     if not root.is_dir():
@@ -252,13 +256,19 @@ def mask_files(folder: str | os.PathLike[str]) -> dict[str, str]:
     return found
 
 
-def read_class_names(folder: str | os.PathLike[str]) -> tuple[str, ...]:
-    """Class names from a ``classes.txt`` in the GT folder (line *i* names pixel value *i*, an empty
-    line an unused value: what the masks writer makes), if there is one."""
-    path = Path(folder) / "classes.txt"
-    if not path.is_file():
-        return ()
-    return tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+def read_class_names(folder: str | os.PathLike[str]) -> dict[int, str]:
+    """Class names from the ``classes.txt`` the masks writer puts beside its masks (line *i* names
+    pixel value *i*), found in the GT folder or up to two parents; none when there is none."""
+    from fashiondata.formats.masks_classes import find_beside, parse_classes_txt
+
+    path = find_beside(Path(folder), ["classes.txt"])
+    if path is None:
+        return {}
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ParseError(path, f"not UTF-8 text (byte {error.start})") from None
+    return dict(parse_classes_txt(text, path).names)
 
 
 def evaluate_semantic(

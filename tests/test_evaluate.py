@@ -709,3 +709,11 @@ def test_ultralytics_file_that_is_not_utf8_is_a_parse_error(tmp_path: Path) -> N
     (labels / "000001.txt").write_bytes(b"0 0.5 0.5 0.2 0.2 0.9\n\xff\n")
     with pytest.raises(ParseError, match=r"000001.txt: not UTF-8 text \(byte 22\)"):
         api.evaluate(gt_path, labels)
+
+
+def test_class_names_come_from_the_masks_writers_classes_txt_above_a_split_folder(tmp_path: Path) -> None:
+    mask = np.array([[0, 2]], np.uint8)
+    gt = write_masks(tmp_path / "masks" / "val", {"a": mask})
+    (tmp_path / "masks" / "classes.txt").write_text("background\n\npants\n")
+    report = api.evaluate(gt, write_masks(tmp_path / "pred", {"a": mask}), task="semantic")
+    assert [(row["index"], row["name"]) for row in report.data["evaluation"]["per_class"]] == [(0, "background"), (2, "pants")]
