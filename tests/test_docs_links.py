@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,34 @@ def test_docs_index_links_every_recipe_and_guide() -> None:
     linked = {(index.parent / t).resolve() for t in relative_links(index)}
     wanted = [*(ROOT / "docs" / "recipes").glob("*.md"), ROOT / "docs" / "api.md", ROOT / "docs" / "cli" / "index.md"]
     assert [str(p.relative_to(ROOT)) for p in wanted if p.resolve() not in linked] == []
+
+
+def _tour_commands() -> tuple[int, list[list[str]]]:
+    """The README tour's line count and commands (``&&`` separates two), comments stripped."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## A tour of the verbs\n\n```bash\n(.*?)```", text, re.S)
+    assert block is not None
+    lines = [shlex.split(line, comments=True) for line in block.group(1).splitlines()]
+    return len(lines), [part for words in lines for part in _split_and(words) if part]
+
+
+def _split_and(words: list[str]) -> list[list[str]]:
+    parts: list[list[str]] = [[]]
+    for word in words:
+        parts.append([]) if word == "&&" else parts[-1].append(word)
+    return parts
+
+
+def test_readme_tour_has_ten_lines_using_only_real_verbs_and_flags() -> None:
+    from click.testing import CliRunner
+
+    from fashiondata_cli.main import cli
+
+    lines, commands = _tour_commands()
+    assert lines == 10
+    for words in commands:
+        assert words[0] == "fashiondata" and words[1] in cli.commands, words
+        help_text = CliRunner().invoke(cli, [words[1], "--help"], terminal_width=200).output
+        flags = [w.split("=")[0] for w in words[2:] if w.startswith("-")]
+        unknown = [f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", help_text)]
+        assert unknown == [], f"{' '.join(words)}: not in `fashiondata {words[1]} --help`"
