@@ -479,6 +479,7 @@ def _write_from_origins(
 
     link_mode = write_options.pop("link_mode", "symlink")
     write_options.pop("images", None)
+    dataset, origins = _with_images_found(dataset, origins, ctx)
     with staged_dir(dst, overwrite=ctx.overwrite) as stage:
         write(dataset, stage, writer.name, ctx=ctx, link_mode="none", **write_options)
         jobs, unplaced = [], 0
@@ -496,6 +497,28 @@ def _write_from_origins(
         ctx.report.written["images placed"] += sum(1 for _ in placed)
     ctx.report.outputs[:] = [o.replace(os.fspath(stage), os.fspath(dst), 1) for o in ctx.report.outputs]
     return ctx.report
+
+
+def _with_images_found(
+    dataset: Dataset, origins: Sequence[tuple[str | None, str, str | None]], ctx: RunContext
+) -> tuple[Dataset, list[tuple[str | None, str, str | None]]]:
+    """The records whose image exists (before any label is written, so that no label or image list
+    names a missing image); a missing one raises, or with ``on_error="skip"`` is counted and left out."""
+    kept: list[ImageRecord] = []
+    kept_origins: list[tuple[str | None, str, str | None]] = []
+    for record, origin in zip(dataset.records, origins):
+        root, file_name, split = origin
+        if root is not None:
+            try:
+                filters.find_image(root, file_name, split)
+            except (FileNotFoundError, ValidationError) as error:
+                ctx.fail(error, record.file_name)
+                if record.annotations:
+                    ctx.report.skip("annotation of an image that could not be read", count=len(record.annotations))
+                continue
+        kept.append(record)
+        kept_origins.append(origin)
+    return dataset.replace(records=tuple(kept)), kept_origins
 
 
 def _default_images(paths: Sequence[str], options: Mapping[str, Any]) -> dict[str, Any]:

@@ -415,3 +415,20 @@ def test_split_tfrecord_writes_a_record_per_split_and_one_label_map(run_cli, wor
     assert sorted(p.name for p in out.iterdir()) == ["label_map.pbtxt", "test.record", "train.record", "val.record"]
     counts = {name: api.info(out / f"{name}.record").data["info"]["images"] for name in ("train", "val", "test")}
     assert counts == {"train": 32, "val": 4, "test": 4}
+
+
+def test_a_missing_image_fails_a_yolo_split_or_is_left_out_whole_with_skip(run_cli, workspace):
+    missing = sorted((workspace / "in/images").iterdir())[0]
+    missing.unlink()
+    stem = missing.name.rsplit(".", 1)[0]
+    args = ["split", workspace / "in/ds.json", workspace / "out/s", "--to", "yolo", "--images", workspace / "in/images"]
+    failed = run_cli(*args, "--quiet")
+    assert failed.exit_code == 2 and missing.name in failed.stderr
+    assert not (workspace / "out/s").exists()
+    result = run_cli(*args, "--on-error", "skip", "--json")
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["skipped"]["image not found"] == 1
+    out = workspace / "out/s"
+    assert len(yolo_labels(out)) == 39 and not any(key.endswith(stem) for key in yolo_labels(out))
+    assert len(list((out / "images").rglob("*.png"))) == 39
+    assert not any(stem in (out / f"{name}.txt").read_text() for name in ("train", "val", "test"))
