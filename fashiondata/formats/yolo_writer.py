@@ -54,10 +54,11 @@ import numpy as np
 import orjson
 
 from fashiondata import geometry, raster
+from fashiondata.batch_geometry import bridge_many, join_many
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import FashionDataError, LossyConversionError, ValidationError
-from fashiondata.formats.coco import split_from_filename
+from fashiondata.formats.coco import gc_paused, split_from_filename
 from fashiondata.io import safe_relative_path, staged_dir
 from fashiondata.model import BBox, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption
@@ -293,7 +294,7 @@ def rle_crop(rle: Rle) -> tuple[np.ndarray, int, int]:
     """
     height, width = rle.size
     if rle.is_compressed:
-        mask = raster.decode(rle, height, width)
+        band, first_col = raster.decode(rle, height, width), 0
     else:
         counts = np.asarray(rle.counts, dtype=np.int64)
         ends = np.cumsum(counts)
@@ -304,14 +305,12 @@ def rle_crop(rle: Rle) -> tuple[np.ndarray, int, int]:
         first_col, last_col = int(starts[filled[0]] // height), int((ends[filled[-1]] - 1) // height)
         low, high = first_col * height, (last_col + 1) * height
         lengths = np.clip(ends, low, high) - np.clip(starts, low, high)
-        flat = np.repeat((np.arange(len(counts)) & 1).astype(np.uint8), lengths)
-        mask = np.zeros((height, width), np.uint8)
-        mask[:, first_col : last_col + 1] = flat.reshape(-1, height).T
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        band = np.repeat((np.arange(len(counts)) & 1).astype(np.uint8), lengths).reshape(-1, height).T
+    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
     if not len(rows):
         return np.zeros((0, 0), np.uint8), 0, 0
-    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return np.ascontiguousarray(crop), int(cols[0]), int(rows[0])
+    crop = band[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return np.ascontiguousarray(crop), first_col + int(cols[0]), int(rows[0])
 
 
 def rle_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
@@ -322,70 +321,28 @@ def rle_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
         return []
     components = raster.trace_components(crop, origin=(x0, y0))
     groups = [[c] for c in components] if split else [components]
-    return [join_parts([ring.astype(np.float64) for c in group for ring in (c.outer, *c.holes)]) for group in groups]
+    return join_many([[ring for c in group for ring in (c.outer, *c.holes) if len(ring) >= 3] for group in groups])
 
 
-def polygon_lines(rings: Sequence[Sequence[float]], *, split: bool) -> list[np.ndarray]:
-    """The lines of a multi-part polygon: one line per part with ``split``; else one ring filling the
-    union of the parts, as :func:`fashiondata.geometry.bridge_rings` makes it (parts whose interiors
-    overlap go through it; the others through :func:`join_parts`, its vectorised equal)."""
-    if split:
-        return [np.asarray(ring, dtype=np.float64) for ring in rings]
-    parts = [geometry.ring_points(ring) for ring in rings]
-    parts = [p for p in parts if len(p) >= 3]
-    if geometry._any_overlap(parts):
-        return [np.asarray(geometry.bridge_rings(rings), dtype=np.float64)]
-    return [join_parts(parts)]
-
-
-def join_parts(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """The flat ring :func:`fashiondata.geometry.join_rings` makes of (N, 2) rings, computed per ring
-    pair rather than per vertex: the same spanning tree (Prim's from ring 0 over vertex-to-vertex
-    distances, ties to the earlier vertex), the same walk, so the same coordinates.
-
-    >>> join_parts([np.array([[0, 0], [2, 0], [2, 2], [0, 2]]), np.array([[5, 0], [7, 0], [7, 2], [5, 2]])]).tolist()
-    [0, 0, 2, 0, 5, 0, 7, 0, 7, 2, 5, 2, 5, 0, 2, 0, 2, 2, 0, 2]
-    """
-    parts = [p for p in parts if len(p) >= 3]
-    if len(parts) <= 1:
-        return parts[0].ravel() if parts else np.zeros(0)
-    count = len(parts)
-    in_tree = [False] * count
-    best = [np.inf] * count
-    links: list[tuple[int, int, int]] = [(0, 0, 0)] * count
-    children: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    newest = 0
-    for _ in range(count - 1):
-        in_tree[newest] = True
-        source = parts[newest]
-        for ring in range(count):
-            if in_tree[ring]:
-                continue
-            d2 = ((parts[ring][:, None, :] - source[None, :, :]) ** 2).sum(axis=2)  # candidate × source
-            own, from_vertex = divmod(int(np.argmin(d2)), len(source))
-            if d2[own, from_vertex] < best[ring]:
-                best[ring] = float(d2[own, from_vertex])
-                links[ring] = (newest, from_vertex, own)
-        newest = min((r for r in range(count) if not in_tree[r]), key=best.__getitem__)
-        parent, from_vertex, own = links[newest]
-        children[(parent, from_vertex)].append((newest, own))
-    offsets = np.cumsum([0] + [len(p) for p in parts])
-
-    def walk(ring: int, start: int) -> list[np.ndarray]:
-        size = len(parts[ring])
-        sequence = offsets[ring] + (start + np.arange(size)) % size
-        hooks = sorted(((vertex - start) % size, vertex) for (r, vertex) in children if r == ring)
-        pieces, done = [], 0
-        for step, vertex in hooks:
-            pieces.append(sequence[done : step + 1])
-            for child, child_vertex in children[(ring, vertex)]:
-                pieces.extend(walk(child, child_vertex))
-                pieces.append(np.array([offsets[child] + child_vertex, offsets[ring] + vertex]))
-            done = step + 1
-        pieces.append(sequence[done:])
-        return pieces
-
-    return np.concatenate(parts)[np.concatenate(walk(0, 0))].ravel()
+def complex_lines(items: Sequence[tuple[str, Any]], *, split: bool) -> list[list[np.ndarray]]:
+    """The lines of each multi-part polygon (``("rings", rings)``) or RLE mask (``("rle", rle)``):
+    parts merged by :func:`~fashiondata.batch_geometry.bridge_many` (all of a batch at once), or one
+    line per part with ``split``."""
+    lines: list[list[np.ndarray]] = []
+    merging: list[int] = []
+    for kind, payload in items:
+        if kind == "rle":
+            lines.append(rle_rings(payload, split=split))
+        elif split:
+            lines.append([np.asarray(ring, dtype=np.float64) for ring in payload])
+        else:
+            lines.append([])
+            merging.append(len(lines) - 1)
+    if merging:
+        merged = bridge_many([[geometry.ring_points(ring) for ring in items[i][1]] for i in merging])
+        for index, ring in zip(merging, merged):
+            lines[index] = [ring]
+    return lines
 
 
 # ---------------------------------------------------------------- batches (driver → workers)
@@ -480,7 +437,8 @@ class WriteLabelBatch:
             return batch.line_image, batch.line_class, counts, batch.coords.reshape(-1, 2)
         images, classes, sizes, pieces = [], [], [], []
         done, offset = 0, 0
-        for position, (kind, payload) in zip(np.flatnonzero(counts <= 0).tolist(), batch.complex):
+        made_lines = complex_lines(batch.complex, split=self.split_parts)
+        for position, made in zip(np.flatnonzero(counts <= 0).tolist(), made_lines):
             run = counts[done:position]
             taken = 2 * int(run.sum())
             images.append(batch.line_image[done:position])
@@ -488,10 +446,6 @@ class WriteLabelBatch:
             sizes.append(run)
             pieces.append(batch.coords[offset : offset + taken])
             offset += taken
-            made = (
-                rle_rings(payload, split=self.split_parts) if kind == "rle"
-                else polygon_lines(payload, split=self.split_parts)
-            )
             made = [line for line in made if len(line) >= 2]
             if not made:
                 result.skipped[SKIP_DEGENERATE] += 1
@@ -514,39 +468,45 @@ class WriteLabelBatch:
     ) -> None:
         first = np.searchsorted(image, np.arange(len(batch.label_paths) + 1))
         data = memoryview(text)
-        root = Path(self.root)
-        folders: set[Path] = set()
+        bounds = offsets.tolist()
+        labels = os.path.join(self.root, "labels")
+        folders: set[str] = set()
         for index, label in enumerate(batch.label_paths):
             lo, hi = int(first[index]), int(first[index + 1])
             if batch.expect_lines[index] and lo == hi:
                 result.left_out[index] = SKIP_ALL_DEGENERATE
                 continue
             try:
-                self._place_image(batch.image_links[index], root, folders)
+                self._place_image(batch.image_links[index], folders)
             except (FashionDataError, OSError) as error:
                 if self.on_error == "raise":
                     raise
                 result.left_out[index] = getattr(error, "strerror", None) or str(error)
                 continue
-            target = root / "labels" / label
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
-            with open(target, "wb") as f:
-                f.write(data[offsets[lo] : offsets[hi]])
+            target = os.path.join(labels, label)
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # never appends
+            try:
+                os.write(handle, data[bounds[lo] : bounds[hi]])
+            finally:
+                os.close(handle)
             result.written["images"] += 1
             result.written["instances"] += hi - lo
             if lo == hi:
                 result.written["negatives (empty label files)"] += 1
 
-    def _place_image(self, link: tuple[str, str] | None, root: Path, folders: set[Path]) -> None:
+    def _place_image(self, link: tuple[str, str] | None, folders: set[str]) -> None:
         if link is None or self.link_mode == "none":
             return
         source, relative = link
-        target = root / "images" / relative
-        if target.parent not in folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
+        target = os.path.join(self.root, "images", relative)
+        folder = os.path.dirname(target)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
         if self.link_mode == "symlink":
             os.symlink(source, target)
         elif self.link_mode == "hardlink":
@@ -748,7 +708,8 @@ def write(
     )
     lossy_before = sum(ctx.report.lossy.values())
     lists: dict[str, list[str]] = defaultdict(list)
-    with staged_dir(destination, overwrite=ctx.overwrite) as root:
+    # no reference cycles are made here: pausing the collector spares walks over the whole dataset
+    with gc_paused(), staged_dir(destination, overwrite=ctx.overwrite) as root:
         step = WriteLabelBatch(str(root.resolve()), boxes, multipart == "split", builder.link_mode, ctx.on_error)
         results = ctx.map_items(
             step, builder.iter_batches(dataset.records), desc="write yolo", chunksize=1,
