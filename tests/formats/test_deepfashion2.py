@@ -372,3 +372,17 @@ def test_real_annotations_convert_to_coco_that_pycocotools_loads(corpus, tmp_pat
     assert sorted(a["num_keypoints"] for a in api.loadAnns(api.getAnnIds())) == sorted(
         sum(1 for v in item["landmarks"][2::3] if v > 0) for key, item in doc.items() if key.startswith("item")
     )
+
+
+def test_coco_written_from_df2_reads_back_the_same(fixtures, tmp_path):
+    dataset, _ = read(fixtures / "df2/train")
+    out = tmp_path / "df2.json"
+    fashiondata.convert(str(fixtures / "df2/train"), out, src_format="df2", dst_format="coco")
+    back = fashiondata.read(str(out), "coco").materialize()
+    assert [(c.id, c.name, c.keypoints) for c in back.categories] == [(c.id, c.name, c.keypoints) for c in dataset.categories]
+    for mine, theirs in zip(dataset.records, sorted(back.records, key=lambda r: r.id)):
+        assert (mine.id, mine.file_name, mine.width, mine.height) == (theirs.id, theirs.file_name, theirs.width, theirs.height)
+        for a, b in zip(mine.annotations, theirs.annotations):
+            assert (a.category_id, list(a.bbox), a.area, list(a.keypoints.values)) == (b.category_id, list(b.bbox), b.area, list(b.keypoints.values))
+            assert [list(r) for r in a.segmentation.rings] == [list(r) for r in b.segmentation.rings]
+            assert {k: b.attributes[k] for k in a.attributes} == dict(a.attributes)

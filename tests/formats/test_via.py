@@ -542,3 +542,18 @@ def test_an_unreadable_image_is_an_error_or_skipped(tmp_path):
     dataset, report = read(project, label_attribute="garment", on_error="skip")
     assert [r.file_name for r in dataset.records] == ["look1.jpg"]
     assert [item for item, _ in report.skipped_items] == [str(tmp_path / "look2.png")]
+
+
+def test_coco_written_from_via_reads_back_the_same(fixtures, tmp_path):
+    source = fixtures / "via/shop/via_project.json"
+    dataset, _ = read(source, label_attribute="garment")
+    out = tmp_path / "shop.json"
+    fashiondata.convert(str(source), out, src_format="via", dst_format="coco", label_attribute="garment")
+    back = fashiondata.read(str(out), "coco").materialize()
+    assert [(c.id, c.name) for c in back.categories] == [(c.id, c.name) for c in dataset.categories]
+    for mine, theirs in zip(sorted(dataset.records, key=lambda r: r.file_name), sorted(back.records, key=lambda r: r.file_name)):
+        assert (mine.file_name, mine.width, mine.height) == (theirs.file_name, theirs.width, theirs.height)
+        assert [(a.category_id, list(a.bbox), [list(r) for r in a.segmentation.rings]) for a in mine.annotations] == [
+            (a.category_id, list(a.bbox), [list(r) for r in a.segmentation.rings]) for a in theirs.annotations
+        ]
+        assert theirs.attributes["people"] == mine.attributes["people"]
