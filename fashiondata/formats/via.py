@@ -649,6 +649,8 @@ def read(sources: Sequence[str], ctx: RunContext, *, images: str | None = None, 
     ``images`` is the folder holding the images (default: each export's own folder); file names in the
     output are relative to it (or, with several exports and no ``images``, to their common folder).
     """
+    if images is not None and not os.path.isdir(images):
+        raise ValidationError(f"--images {images}: not a folder")
     projects = [parse_project(load_json(p), p) for p in ctx.progress(sources, total=len(sources), desc="read via")]
     label = choose_label_attribute([n for project in projects for n in project.region_attributes], label_attribute)
     pending = [_convert_regions(project, entry, label, ctx) for project in projects for entry in project.files]

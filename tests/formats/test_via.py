@@ -273,6 +273,11 @@ def test_images_renamed_to_the_json_names_are_found_by_name_before_size(corpus, 
     assert all("via_filename" not in r.attributes for r in dataset.records)
 
 
+def test_an_images_folder_that_does_not_exist_is_an_error(corpus, tmp_path):
+    with pytest.raises(ValidationError, match="not a folder"):
+        read(corpus / UNIT_TEST, images=str(tmp_path / "nowhere"))
+
+
 def test_two_unclaimed_images_of_the_entry_size_are_ambiguous(corpus, tmp_path):
     data = corpus / UNIT_TEST.parent
     shutil.copy(data / "unit_test_img1.jpg", tmp_path / "one.jpg")
