@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from fashiondata.errors import ValidationError
 from fashiondata.model import BBox, Polygons, Rle
 
 
@@ -29,6 +30,8 @@ def to_coco_rle(segmentation: Polygons | Rle, height: int, width: int) -> dict:
         # frPyObjects treats a 4-number list as a box: only rings of >= 3 points reach it
         return mask_utils.merge(mask_utils.frPyObjects(rings, height, width))
     size = [int(v) for v in segmentation.size]
+    if size != [height, width]:  # pycocotools would return a mask of another shape than the image
+        raise ValidationError(f"RLE size {size} is not the image's [{height}, {width}]")
     if segmentation.is_compressed:
         counts = segmentation.counts
         return {"size": size, "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
@@ -64,6 +67,41 @@ def _clip_half_plane(points: np.ndarray, axis: int, bound: float, keep_below: bo
         if inside[i]:
             kept.append(current)
     return np.asarray(kept, dtype=np.float64).reshape(-1, 2)
+
+
+def compressed_counts(text: str) -> list[int]:
+    """The run lengths of a compressed COCO RLE string, as pycocotools' ``rleFrString`` reads them.
+
+    Each count is a little-endian run of 6-bit characters (``chr(48 + c)``, bit 5 = more follows,
+    bit 4 of the last = negative) and, from the fourth on, a difference to the count two before.
+    Raises ValueError for a character outside ``0``..``o``, a cut-short count or a negative run,
+    which pycocotools would turn into a crash or a garbage mask.
+
+    >>> compressed_counts("5221")  # pycocotools' encoding of the 1×12 mask 000001100111
+    [5, 2, 2, 3]
+    """
+    counts: list[int] = []
+    position = 0
+    while position < len(text):
+        value = shift = 0
+        more = True
+        while more:
+            if position >= len(text):
+                raise ValueError("cut short inside a count")
+            code = ord(text[position]) - 48
+            if not 0 <= code < 64:
+                raise ValueError(f"character {text[position]!r} at {position} is not an RLE digit")
+            value |= (code & 0x1F) << shift
+            more = bool(code & 0x20)
+            position, shift = position + 1, shift + 5
+            if not more and code & 0x10:
+                value |= -1 << shift
+        if len(counts) > 2:
+            value += counts[-2]
+        if value < 0:
+            raise ValueError(f"count {len(counts)} is negative")
+        counts.append(value)
+    return counts
 
 
 def decode(segmentation: Polygons | Rle, height: int, width: int) -> np.ndarray:

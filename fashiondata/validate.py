@@ -404,7 +404,7 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
             add("category-id-zero", f"category {category.name!r} has id {category.id}", f"/categories/{index}/id")
 
     split = coco.split_from_filename(path)
-    images: dict[int, tuple[int, dict[str, Any]]] = {}
+    images: dict[int, ImageRecord] = {}
     refused: set[int] = set()  # images left out whole: their annotations are not orphans
     for index, obj in enumerate(doc["images"]):
         pointer = f"/images/{index}"
@@ -414,7 +414,7 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
             image_id = coco._int(obj.get("id"), path, f"{pointer}/id")
             if isinstance(obj.get("file_name"), str) and obj["file_name"]:
                 _check_file_name(obj["file_name"], path, f"{pointer}/file_name")
-            coco.parse_image(obj, path, pointer, (), split)
+            record = coco.parse_image(obj, path, pointer, (), split)
         except UnsafeFileName as error:
             add("file-name-unsafe", error.reason, error.location or pointer, image=obj["file_name"])
             refused.add(image_id)
@@ -425,7 +425,7 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
         if image_id in images:
             add("image-duplicate-id", f"image id {image_id} is used twice", f"{pointer}/id", image=obj.get("file_name"))
             continue
-        images[image_id] = (index, obj)
+        images[image_id] = record
         if image_id <= 0:
             add("image-id-zero", f"image id {image_id}", f"{pointer}/id", image=obj["file_name"])
 
@@ -454,11 +454,9 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
 
     items = tuple(
         RecordItem(
-            coco.parse_image(obj, path, f"/images/{index}", tuple(a for a, _ in grouped[image_id]), split),
-            path,
-            tuple(p for _, p in grouped[image_id]),
+            record.replace(annotations=tuple(a for a, _ in grouped[image_id])), path, tuple(p for _, p in grouped[image_id])
         )
-        for image_id, (index, obj) in images.items()
+        for image_id, record in images.items()
     )
     info = {k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")}
     return LenientCoco(CategoryTable(tuple(categories.values())), items, tuple(found), info)

@@ -152,6 +152,15 @@ def parse_segmentation(obj: Any, path: object, pointer: str) -> Polygons | Rle |
                 )
         elif not isinstance(counts, str):
             raise ParseError(path, "RLE counts must be a string or a list of ints", f"{pointer}/counts")
+        else:
+            try:
+                total = sum(raster.compressed_counts(counts))
+            except ValueError as error:
+                raise ParseError(path, f"compressed RLE counts: {error}", f"{pointer}/counts") from error
+            if total != size[0] * size[1]:
+                raise ParseError(
+                    path, f"RLE counts cover {total} pixels, not height*width = {size[0] * size[1]}", f"{pointer}/counts"
+                )
         return Rle(size=(size[0], size[1]), counts=counts)
     if obj is None:
         return None
@@ -493,7 +502,10 @@ def iter_document_parts(dataset: Dataset, ctx: RunContext) -> Iterator[tuple[str
 def dumps(dataset: Dataset, ctx: RunContext | None = None) -> bytes:
     """The COCO JSON bytes of a dataset (compact, deterministic)."""
     ctx = ctx or RunContext()
-    return orjson.dumps(dict(iter_document_parts(dataset.materialize(), ctx)))
+    try:
+        return orjson.dumps(dict(iter_document_parts(dataset.materialize(), ctx)))
+    except TypeError as error:  # an integer beyond 64 bits (a derived area of huge numbers)
+        raise ValidationError(f"cannot write COCO JSON: {error}") from error
 
 
 # ---------------------------------------------------------------- read / write
