@@ -14,6 +14,7 @@ from tqdm import tqdm
 from fashiondata.context import RunContext
 from fashiondata.executor import make_executor
 from fashiondata.registry import FormatOption, declared_options
+from fashiondata.registry import FormatOption, declared_options
 from fashiondata.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +97,31 @@ stream_option = click.option(
 output_options = _compose(json_option, quiet_option, verbose_option)
 #: --executor, -j, --on-error: on every verb that does per-item work.
 run_options = _compose(executor_option, workers_option, on_error_option)
+
+
+def _click_option(option: FormatOption) -> Callable[[F], F]:
+    if option.type is bool:
+        return click.option(option.flag, option.name, is_flag=True, default=None, help=option.help)
+    if option.choices:
+        kind: Any = click.Choice(option.choices)
+    elif option.type == "path":
+        kind = click.Path()
+    else:
+        kind = option.type
+    return click.option(option.flag, option.name, type=kind, default=None, help=option.help)
+
+
+def format_options(*roles: str) -> Callable[[F], F]:
+    """The registered formats' own options for these roles ("read", "write"), once per name; the
+    library hands each to the reader or writer that declares it (``--images`` is shared, above)."""
+
+    def apply(fn: F) -> F:
+        for option in reversed(declared_options(roles)):
+            if option.name != "images":
+                fn = _click_option(option)(fn)
+        return fn
+
+    return apply
 
 
 class TqdmProgress:

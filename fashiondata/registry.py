@@ -142,10 +142,10 @@ def options_for(spec: FormatSpec, role: Literal["read", "write"], given: dict[st
     return {o.name: given[o.name] for o in declared if given.get(o.name) is not None}
 
 
-def declared_options() -> list[FormatOption]:
-    """Every option of every format, once per name (the CLI adds them to ``convert``)."""
+def declared_options(roles: tuple[str, ...] = ("read", "write")) -> list[FormatOption]:
+    """Every option of every format for these roles, once per name (the CLI adds them as flags)."""
     seen: dict[str, FormatOption] = {}
     for spec in all_formats():
-        for option in (*spec.read_options, *spec.write_options):
+        for option in (*(spec.read_options if "read" in roles else ()), *(spec.write_options if "write" in roles else ())):
             seen.setdefault(option.name, option)
     return [seen[name] for name in sorted(seen)]

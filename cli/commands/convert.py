@@ -6,15 +6,15 @@ from the registry, so a new format needs no CLI code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 import fashiondata
-from fashiondata.registry import FormatOption, declared_options, parse_conversion
+from fashiondata.registry import parse_conversion
 from fashiondata_cli.options import (
     emit,
+    format_options,
     images_option,
     make_context,
     output_options,
@@ -25,32 +25,13 @@ from fashiondata_cli.options import (
 _SHARED = {"as_json", "quiet", "verbose", "executor", "workers", "on_error", "overwrite"}
 
 
-def _click_option(option: FormatOption) -> Callable[[Any], Any]:
-    if option.type is bool:
-        return click.option(option.flag, option.name, is_flag=True, default=None, help=option.help)
-    if option.choices:
-        kind: Any = click.Choice(option.choices)
-    elif option.type == "path":
-        kind = click.Path()
-    else:
-        kind = option.type
-    return click.option(option.flag, option.name, type=kind, default=None, help=option.help)
-
-
-def _format_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(declared_options()):
-        if option.name != "images":
-            fn = _click_option(option)(fn)
-    return fn
-
-
 @click.command("convert")
 @click.argument("conversion")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--categories", default=None, help="Keep only these categories (names, synonyms or ids, comma-separated).")
 @click.option("--rename", default=None, help="NAME merges the kept categories into one; old=new,… renames each.")
 @images_option
-@_format_options
+@format_options("read", "write")
 @overwrite_option
 @output_options
 @run_options

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 import fashiondata
-from fashiondata_cli.options import emit, make_context, output_options, run_options, stream_option
+from fashiondata_cli.options import emit, format_options, images_option, output_options, pop_context, run_options
 
 
 @click.command("info")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "format_name", default=None, help="Format name (sniffed when not given).")
-@stream_option
+@images_option
+@format_options("read")
 @output_options
 @run_options
-def command(
-    paths: tuple[str, ...], format_name: str | None, stream: bool | None, as_json: bool, quiet: bool, **shared: object
-) -> None:
-    """Count what PATH holds."""
-    ctx = make_context(quiet=quiet, **shared)
-    report = fashiondata.info(list(paths), format_name, ctx=ctx, stream=stream)
+def command(paths: tuple[str, ...], format_name: str | None, as_json: bool, quiet: bool, **options: Any) -> None:
+    """Count what PATH holds (the readers' own options apply, e.g. --classes for masks)."""
+    ctx = pop_context(options, quiet=quiet)
+    options.pop("verbose", None)
+    report = fashiondata.info(list(paths), format_name, ctx=ctx, **options)
     if as_json:
         emit(report, as_json=True, quiet=quiet)
         return
