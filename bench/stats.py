@@ -79,6 +79,7 @@ def main() -> None:
         print(f"generating {path} …", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(orjson.dumps(generate("coco", args.images, args.seed)))
+    (path.parents[1] / "images" / "train").mkdir(parents=True, exist_ok=True)  # Datumaro's importer wants it
     size_mb = path.stat().st_size / 1e6
     print(f"input: {path} ({size_mb:.0f} MB, {args.images} images)")
 
@@ -87,7 +88,7 @@ def main() -> None:
         ("orjson.loads (floor)", [sys.executable, "-c", FLOOR, str(path)]),
         ("fashiondata stats --json", [fashiondata, "stats", str(path), "--json", "--quiet"]),
     ]
-    peer_ok = subprocess.run([args.peer_python, "-c", "import datumaro"], capture_output=True).returncode == 0
+    peer_ok = subprocess.run([args.peer_python, "-c", "import datumaro"], check=False, capture_output=True).returncode == 0
     if peer_ok:
         rows.append(("datumaro compute_ann_statistics", [args.peer_python, "-c", DATUMARO, str(path.parents[1])]))
     results = {}

@@ -83,8 +83,8 @@ def draw_tile(
             continue
         mask = raster.decode(ann.segmentation, record.height, record.width)
         mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
-        color = np.array(colors.get(ann.category_id, fallback), dtype=np.float32)
-        canvas[mask] = (canvas[mask] * (1 - MASK_ALPHA) + color * MASK_ALPHA).astype(np.uint8)
+        fill = np.array(colors.get(ann.category_id, fallback), dtype=np.float32)
+        canvas[mask] = (canvas[mask] * (1 - MASK_ALPHA) + fill * MASK_ALPHA).astype(np.uint8)
         if isinstance(ann.segmentation, Polygons):
             for ring in ann.segmentation.rings:
                 points = np.round(np.asarray(ring, dtype=np.float64).reshape(-1, 2) * scale).astype(np.int32)

@@ -17,7 +17,13 @@ from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.detectors import DetectImage, ImageDetection, parse_checks, read_image
 from fashiondata.detectors.color import classify_color, hue_spread
-from fashiondata.detectors.faces import Face, detect_faces, is_selfie, merge_boxes, persons_from_faces
+from fashiondata.detectors.faces import (
+    Face,
+    detect_faces,
+    is_selfie,
+    merge_boxes,
+    persons_from_faces,
+)
 from fashiondata.detectors.filters import (
     GRAYSCALE_REASON,
     NO_FACE_REASON,

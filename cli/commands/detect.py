@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import click
+from fashiondata_cli.options import (
+    emit,
+    make_context,
+    output_options,
+    overwrite_option,
+    run_options,
+)
 
 import fashiondata
-from fashiondata_cli.options import emit, make_context, output_options, overwrite_option, run_options
 
 
 @click.command("detect")

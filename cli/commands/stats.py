@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import click
-
-import fashiondata
-from fashiondata.stats import format_category_table
 from fashiondata_cli.options import (
     emit,
     images_option,
@@ -15,6 +12,9 @@ from fashiondata_cli.options import (
     run_options,
     stream_option,
 )
+
+import fashiondata
+from fashiondata.stats import format_category_table
 
 
 @click.command("stats")

@@ -119,7 +119,7 @@ def _cascade(name: str) -> Any:
             raise FashionDataError(
                 f"OpenCV {cv2.__version__} ships no Haar cascades: pip install 'opencv-python-headless<5'"
             )
-        path = os.path.join(cv2.data.haarcascades, name)
+        path = os.path.join(cv2.data.haarcascades, name)  # type: ignore[attr-defined]
         classifier = cv2.CascadeClassifier(path)
         if classifier.empty():
             raise ParseError(path, "OpenCV could not load this Haar cascade")
