@@ -229,14 +229,15 @@ def check_image_file(path: Path, width: int | None, height: int | None, backend:
     orientation = exif_orientation(path)
     rotated = (size[1], size[0]) if orientation >= 5 else size
     if orientation >= 5:
-        issues.append((
-            "image-exif-rotated",
-            f"EXIF orientation {orientation}: stored {size[0]}x{size[1]}, shown {rotated[0]}x{rotated[1]} "
-            "by viewers and Ultralytics",
-        ))
-    if width is not None and (width, height) != size:
-        hint = " (the EXIF-rotated size)" if (width, height) == rotated else ""
-        issues.append(("image-size-mismatch", f"the record says {width}x{height}{hint}, the header {size[0]}x{size[1]}"))
+        stored, shown = f"{size[0]}x{size[1]}", f"{rotated[0]}x{rotated[1]}"
+        if width is not None and (width, height) == rotated:
+            issues.append(("image-exif-rotated", f"EXIF orientation {orientation}: the record has the shown size "
+                           f"{shown}; tools that ignore EXIF see {stored} pixels"))
+        else:
+            issues.append(("image-exif-rotated", f"EXIF orientation {orientation}: stored {stored}, shown {shown} by "
+                           "viewers, OpenCV, Pillow's exif_transpose and Ultralytics"))
+    if width is not None and (width, height) not in (size, rotated):
+        issues.append(("image-size-mismatch", f"the record says {width}x{height}, the header {size[0]}x{size[1]}"))
     if backend == "yolo" and min(size) < 10:
         issues.append(("image-too-small", f"{size[0]}x{size[1]}: Ultralytics needs at least 10 pixels a side"))
     return issues, size

@@ -316,3 +316,30 @@ def test_cli_unreadable_input_exits_2(run_cli, tmp_path: Path) -> None:
     result = run_cli("validate", path, "--format", "coco")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [f"error: {path}: line 1 column 13: invalid JSON: unexpected end of data"]
+
+
+def test_the_documented_examples_find_what_docs_validate_md_shows(fixtures: Path) -> None:
+    coco = validate(fixtures / "validate" / "coco" / "instances.json", images=fixtures / "validate" / "coco" / "images",
+                    backend="detectron2")
+    assert [(f.code, f.image) for f in coco.findings] == [
+        ("annotation-id-zero", None),
+        ("polygon-self-intersecting", "shirt.jpg"),
+        ("polygon-four-numbers", "shirt.jpg"),
+        ("image-truncated", "dress.jpg"),
+        ("bbox-outside-image", "dress.jpg"),
+        ("image-exif-rotated", "pants.jpg"),  # the record has the rotated size: a warning only
+        ("category-undeclared", "pants.jpg"),
+        ("crowd-ignored", "pants.jpg"),
+        ("image-missing", "skirt.jpg"),
+    ]
+    yolo = validate(fixtures / "validate" / "yolo", backend="yolo")
+    assert [(f.code, f.location) for f in yolo.findings] == [
+        ("yolo-coordinate-range", "line 1"),
+        ("yolo-class-index", "line 2"),
+        ("yolo-line-format", "line 3"),
+        ("label-file-empty", None),
+        ("polygon-self-intersecting", "line 1"),
+        ("polygon-self-intersecting", "line 2"),
+        ("yolo-duplicate-line", "line 2"),
+        ("yolo-mixed-boxes-segments", None),
+    ]

@@ -45,6 +45,8 @@ def command(
     if not as_json:
         for finding in report.findings:
             click.echo(finding_line(finding))
+        if not report.findings and not quiet:
+            click.echo("no findings", err=True)
     emit(report, as_json=as_json, quiet=quiet)
     if reaches(report.findings, fail_on):  # type: ignore[arg-type]
         sys.exit(EXIT_FINDINGS)
