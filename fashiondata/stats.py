@@ -44,10 +44,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
+from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import FashionDataError
@@ -358,12 +359,10 @@ def segmentation_area(segmentation: Polygons | Rle) -> float:
     """Mask area without pixels: polygon shoelace area, or the RLE's foreground run lengths."""
     if isinstance(segmentation, Polygons):
         return segmentation.area()
-    if segmentation.is_compressed:
-        from fashiondata import raster  # compressed counts: pycocotools sums the runs
-
-        height, width = segmentation.size
-        return raster.mask_area(segmentation, height, width)
-    runs = cast(Sequence[int], segmentation.counts)
+    counts = segmentation.counts
+    if isinstance(counts, bytes):
+        counts = counts.decode("ascii")
+    runs = raster.compressed_counts(counts) if isinstance(counts, str) else counts
     return float(sum(runs[1::2]))
 
 
@@ -614,7 +613,14 @@ def _check_rle(rle: Mapping[str, Any]) -> None:
     if type(counts) is list:
         if not _types(counts) <= {int} or (counts and min(counts) < 0) or sum(counts) != size[0] * size[1]:
             raise NotPlainCoco("RLE counts")
-    elif type(counts) is not str:
+    elif type(counts) is str:
+        try:
+            runs = raster.compressed_counts(counts)
+        except ValueError:
+            raise NotPlainCoco("compressed RLE counts") from None
+        if sum(runs) != size[0] * size[1]:
+            raise NotPlainCoco("compressed RLE total")
+    else:
         raise NotPlainCoco("RLE counts type")
 
 
