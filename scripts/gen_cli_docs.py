@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from fashiondata_cli.main import cli
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli"

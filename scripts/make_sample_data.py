@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -46,19 +47,21 @@ LOOKS: list[dict[str, tuple[int, int, int]]] = [
 ]
 SKIN = (140, 170, 215)
 HAIR = (30, 40, 60)
+#: draws a shape filled with a value on a single-channel image
+Draw = Callable[[np.ndarray, int], object]
 
 
 def poly(points: list[tuple[int, int]]) -> np.ndarray:
     return np.array(points, dtype=np.int32).reshape(-1, 1, 2)
 
 
-def shapes(look: dict[str, tuple[int, int, int]], index: int) -> list[tuple[str, object]]:
+def shapes(look: dict[str, tuple[int, int, int]], index: int) -> list[tuple[str, Draw]]:
     """The drawing, back to front: (class name, drawing function on an image and a value)."""
     cx = 125 + (index % 3 - 1) * 6
     legs_apart = index == 5
-    out: list[tuple[str, object]] = []
+    out: list[tuple[str, Draw]] = []
 
-    def add(name: str, fn) -> None:  # noqa: ANN001
+    def add(name: str, fn: Draw) -> None:
         out.append((name, fn))
 
     add("hair", lambda im, v: cv2.ellipse(im, (cx, 40), (24, 28), 0, 0, 360, v, -1))

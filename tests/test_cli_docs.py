@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from fashiondata_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,7 @@ def _help(args: list[str], width: int) -> str:
 def test_verb_page_shows_the_current_help(verb: str) -> None:
     page = DOCS / f"{verb}.md"
     assert page.is_file(), f"{page} missing: run python scripts/gen_cli_docs.py"
-    block = re.search(r"```text\n(.*?)```\n", page.read_text(encoding="utf-8"), re.S)
+    block = re.search(r"```text\n(.*?)```\n", page.read_text(encoding="utf-8"), re.DOTALL)
     assert block is not None
     assert block.group(1) == _help([verb], _generator().WIDTH), f"{page} is stale: run python scripts/gen_cli_docs.py"
 

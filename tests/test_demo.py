@@ -81,7 +81,7 @@ def test_shop_csv_split_and_records_agree(demo_run) -> None:
 
 
 def test_stats_report_and_preview(demo_run) -> None:
-    out, report = demo_run
+    out, _ = demo_run
     stats = json.loads((out / "stats" / "stats.json").read_text())
     assert stats["images"] == 6 and stats["annotations"] == 32
     assert (out / "stats" / "index.html").is_file()

@@ -45,7 +45,7 @@ def test_docs_index_links_every_recipe_and_guide() -> None:
 def _tour_commands() -> tuple[int, list[list[str]]]:
     """The README tour's line count and commands (``&&`` separates two), comments stripped."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## A tour of the verbs\n\n```bash\n(.*?)```", text, re.S)
+    block = re.search(r"## A tour of the verbs\n\n```bash\n(.*?)```", text, re.DOTALL)
     assert block is not None
     lines = [shlex.split(line, comments=True) for line in block.group(1).splitlines()]
     return len(lines), [part for words in lines for part in _split_and(words) if part]
@@ -60,7 +60,6 @@ def _split_and(words: list[str]) -> list[list[str]]:
 
 def test_readme_tour_has_ten_lines_using_only_real_verbs_and_flags() -> None:
     from click.testing import CliRunner
-
     from fashiondata_cli.main import cli
 
     lines, commands = _tour_commands()

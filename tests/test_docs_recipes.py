@@ -25,14 +25,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from fashiondata_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = sorted((ROOT / "docs" / "recipes").glob("*.md"))
-BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
-INPUTS = re.compile(r"<!-- recipe-inputs\n(.*?)-->", re.S)
-OUTPUTS = re.compile(r"<!-- recipe-outputs (.*?)-->", re.S)
+BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.DOTALL | re.MULTILINE)
+INPUTS = re.compile(r"<!-- recipe-inputs\n(.*?)-->", re.DOTALL)
+OUTPUTS = re.compile(r"<!-- recipe-outputs (.*?)-->", re.DOTALL)
 
 
 def commands(markdown: str) -> list[list[str]]:
