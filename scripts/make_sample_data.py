@@ -82,7 +82,7 @@ def shapes(look: dict[str, tuple[int, int, int]], index: int) -> list[tuple[str,
         else:
             legs = [poly([(cx - 34, 165), (cx + 34, 165), (cx + 28 + wide, 332), (cx + 4, 332), (cx, 215),
                           (cx - 4, 332), (cx - 28 - wide, 332)])]
-        add(name, lambda im, v, legs=legs: cv2.fillPoly(im, legs, v))
+        add(name, lambda im, v: cv2.fillPoly(im, legs, v))
     if "skirt" in look:
         add("skirt", lambda im, v: cv2.fillPoly(im, [poly([(cx - 32, 165), (cx + 32, 165), (cx + 52, 250), (cx - 52, 250)])], v))
     if "dress" in look:
