@@ -14,7 +14,6 @@ from tqdm import tqdm
 from fashiondata.context import RunContext
 from fashiondata.executor import make_executor
 from fashiondata.registry import FormatOption, declared_options
-from fashiondata.registry import FormatOption, declared_options
 from fashiondata.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,32 +62,6 @@ source_format_option = click.option(
 )
 to_format_option = click.option("--to", "dst_format", default=None, help="Output format (default: the source's).")
 
-
-def _format_option(option: FormatOption) -> Callable[[F], F]:
-    if option.type is bool:
-        return click.option(option.flag, option.name, is_flag=True, default=None, help=option.help)
-    kind: Any = click.Choice(option.choices) if option.choices else click.Path() if option.type == "path" else option.type
-    return click.option(option.flag, option.name, type=kind, default=None, help=option.help)
-
-
-def format_options(*own: str) -> Callable[[F], F]:
-    """Every reader's and writer's own option (``--link-mode``, ``--boxes``, ``--label-map``…) from
-    the registry, but ``--images`` and the verb's ``own`` options; the library hands each to the side
-    that declares it."""
-
-    def apply(fn: F) -> F:
-        for option in reversed(declared_options()):
-            if option.name != "images" and option.name not in own:
-                fn = _format_option(option)(fn)
-        return fn
-
-    return apply
-
-
-def dataset_io_options(*own: str) -> Callable[[F], F]:
-    """--format, --to, --images and the formats' own options (but the verb's ``own``): on the verbs
-    that read a dataset and write a new one."""
-    return _compose(source_format_option, to_format_option, images_option, format_options(*own))
 stream_option = click.option(
     "--stream", is_flag=True, default=None,
     help="Read huge COCO/LVIS JSON one image at a time, in bounded memory (automatic above 1 GiB).",
@@ -111,17 +84,24 @@ def _click_option(option: FormatOption) -> Callable[[F], F]:
     return click.option(option.flag, option.name, type=kind, default=None, help=option.help)
 
 
-def format_options(*roles: str) -> Callable[[F], F]:
+def format_options(*roles: str, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
     """The registered formats' own options for these roles ("read", "write"), once per name; the
-    library hands each to the reader or writer that declares it (``--images`` is shared, above)."""
+    library hands each to the reader or writer that declares it (``--images`` is shared, above).
+    ``exclude`` leaves out the names a verb defines itself (filter's ``--drop-empty``)."""
 
     def apply(fn: F) -> F:
         for option in reversed(declared_options(roles)):
-            if option.name != "images":
+            if option.name != "images" and option.name not in exclude:
                 fn = _click_option(option)(fn)
         return fn
 
     return apply
+
+
+def dataset_io_options(*own: str) -> Callable[[F], F]:
+    """--format, --to, --images and the formats' reader and writer options (but the verb's ``own``):
+    on the verbs that read a dataset and write a new one."""
+    return _compose(source_format_option, to_format_option, images_option, format_options("read", "write", exclude=own))
 
 
 class TqdmProgress:

@@ -32,7 +32,7 @@ from fashiondata_cli.options import (
 )
 @source_format_option
 @to_format_option
-@format_options()
+@format_options("read", "write")
 @overwrite_option
 @output_options
 @run_options
