@@ -717,3 +717,33 @@ def test_class_names_come_from_the_masks_writers_classes_txt_above_a_split_folde
     (tmp_path / "masks" / "classes.txt").write_text("background\n\npants\n")
     report = api.evaluate(gt, write_masks(tmp_path / "pred", {"a": mask}), task="semantic")
     assert [(row["index"], row["name"]) for row in report.data["evaluation"]["per_class"]] == [(0, "background"), (2, "pants")]
+
+
+def test_yolo_gt_folder_scores_as_the_same_coco_gt(tmp_path: Path) -> None:
+    """A hand-written Ultralytics dataset (data.yaml, images/, labels/) and the COCO file of the same
+    polygons, against the same Ultralytics predictions."""
+    gt = make_gt(49, images=8, one_per_category=True)
+    for ann in gt["annotations"]:
+        del ann["bbox"], ann["area"]  # both GTs derive them from the polygons
+    results = perturbed_results(make_gt(49, images=8, one_per_category=True), 50)
+    root = tmp_path / "yolo"
+    (root / "images" / "val").mkdir(parents=True)
+    (root / "labels" / "val").mkdir(parents=True)
+    (root / "data.yaml").write_text("val: images/val\nnames: ['short sleeve top', 'trousers', 'skirt']\n")
+    index_of = {c["id"]: i for i, c in enumerate(CATEGORIES)}
+    for image in gt["images"]:
+        stem, W, H = Path(image["file_name"]).stem, image["width"], image["height"]
+        cv2.imwrite(str(root / "images" / "val" / f"{stem}.png"), np.zeros((H, W), np.uint8))
+        rows = [
+            " ".join(map(repr, [index_of[a["category_id"]], *(v / (W if i % 2 == 0 else H) for i, v in enumerate(a["segmentation"][0]))]))
+            for a in gt["annotations"] if a["image_id"] == image["id"]
+        ]
+        (root / "labels" / "val" / f"{stem}.txt").write_text("\n".join(rows))
+    predictions = ultralytics_folder(tmp_path / "runs", gt, results)
+
+    from_yolo = api.evaluate(root, predictions)
+    from_coco = api.evaluate(write_json(tmp_path / "gt.json", gt), predictions)
+
+    assert from_yolo.data["evaluation"]["gt_instances"] == from_coco.data["evaluation"]["gt_instances"] == 21
+    assert metrics_of(from_yolo) == pytest.approx(metrics_of(from_coco), abs=1e-9)
+    assert 0.1 < metrics_of(from_yolo)["AP"] < 1
