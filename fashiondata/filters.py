@@ -28,6 +28,7 @@ import shutil
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
+from math import gcd
 from pathlib import Path
 from typing import Any
 
@@ -296,8 +297,9 @@ def split_dataset(
     Without ``group_by`` the split sizes are the largest-remainder shares of the image count, exactly.
     ``stratify`` puts each image in the stratum of its rarest category (negatives in their own) and
     deals every stratum out in its own shares, rounded so that the totals stay exact: the number of
-    images of a category in a split is then within one of its share (exactly so for images of one
-    category; the rarest category of a multi-category image decides). ``group_by`` keeps the images
+    images of a category in a split is then within one of its share for images of one category;
+    :func:`improve_shares` then swaps images between splits to bring the commoner categories of
+    multi-category images within one too where it can. ``group_by`` keeps the images
     sharing an attribute value (``pair_id``) together; groups are placed largest first where the
     split (and stratum) is furthest below its target, so the sizes are as close as the groups allow.
     """
@@ -314,6 +316,11 @@ def split_dataset(
     targets = largest_remainder(len(records), weights)
     if group_by is None:
         placement = _deal_images(units, strata, weights, targets, rng, report)
+        if stratify:
+            categories_of = [frozenset(a.category_id for a in unit[0].annotations) for unit in units]
+            swaps = improve_shares(categories_of, placement, weights, rng)
+            if swaps:
+                report.note(f"stratified split: {swaps} swaps brought multi-category shares closer")
     else:
         placement = _place_groups(units, strata, weights, targets, rng)
     pairs = sorted(
@@ -382,6 +389,106 @@ def _deal_images(
                 placement[index] = split_index
             start += count
     return placement
+
+
+def improve_shares(
+    categories_of: Sequence[frozenset[int]],
+    placement: list[int],
+    weights: Sequence[Fraction],
+    rng: random.Random,
+    *,
+    rounds: int = 20,
+    sample: int = 16,
+    budget: int | None = None,
+) -> int:
+    """Swap images between splits (sizes stay exact) while that brings the number of images of each
+    category per split closer to its share; returns the number of swaps, ``placement`` is updated.
+
+    Images with several categories make the shares of the commoner ones drift; each round takes the
+    (category, split) cells off by one image or more, worst first, and tries swapping an image of
+    the category out of the split with too many for one without it from the split with too few
+    (``sample`` seeded candidates each way). A swap is made when it lowers the sum of squared
+    deviations and moves no cell that is within one image of its share out of it. At most ``budget``
+    candidate pairs are scored (default 32 per image), so dense data (ten categories an image)
+    costs seconds, not minutes; the result is deterministic for a seed.
+    """
+    budget = 32 * len(placement) if budget is None else budget
+    splits = len(weights)
+    scale = 1
+    for weight in weights:
+        scale = scale * weight.denominator // gcd(scale, weight.denominator)
+    parts = [int(w * scale) for w in weights]  # deviations × scale are integers: exact and fast
+    with_category: dict[int, list[int]] = defaultdict(list)
+    for index, categories in enumerate(categories_of):
+        for category in sorted(categories):
+            with_category[category].append(index)
+    target = {(c, t): len(images) * parts[t] for c, images in with_category.items() for t in range(splits)}
+    count: Counter[tuple[int, int]] = Counter()
+    for category, images in with_category.items():
+        for index in images:
+            count[(category, placement[index])] += scale
+    members: list[list[int]] = [[] for _ in range(splits)]
+    position = [0] * len(placement)
+    for index, split in enumerate(placement):
+        position[index] = len(members[split])
+        members[split].append(index)
+
+    def deviation(cell: tuple[int, int]) -> int:
+        return count[cell] - target[cell]
+
+    def changes(a: int, b: int) -> list[tuple[tuple[int, int], int]]:
+        """The cells a swap of ``a`` and ``b`` changes, with the change (× scale)."""
+        here, there = placement[a], placement[b]
+        moved = []
+        for c in categories_of[a] - categories_of[b]:
+            moved += [((c, here), -scale), ((c, there), scale)]
+        for c in categories_of[b] - categories_of[a]:
+            moved += [((c, there), -scale), ((c, here), scale)]
+        return moved
+
+    def gain(a: int, b: int) -> int | None:
+        total = 0
+        for cell, step in changes(a, b):
+            before = count[cell] - target[cell]
+            after = before + step
+            if abs(before) < scale <= abs(after):
+                return None
+            total += after * after - before * before
+        return total
+
+    swaps = 0
+    for _ in range(rounds):
+        cells = sorted((cell for cell in target if abs(deviation(cell)) >= scale), key=lambda cell: (-abs(deviation(cell)), cell))
+        improved = False
+        for category, split in cells:
+            if abs(deviation((category, split))) < scale:
+                continue  # mended by an earlier swap of this round
+            others = [t for t in range(splits) if t != split]
+            if deviation((category, split)) > 0:
+                giver, taker = split, min(others, key=lambda t: (deviation((category, t)), t))
+            else:
+                giver, taker = max(others, key=lambda t: (deviation((category, t)), -t)), split
+            holders = [i for i in with_category[category] if placement[i] == giver]
+            pool = members[taker]
+            outs = rng.sample(holders, min(sample, len(holders)))
+            ins = [i for i in rng.sample(pool, min(4 * sample, len(pool))) if category not in categories_of[i]][:sample]
+            if budget <= 0:
+                return swaps
+            budget -= len(outs) * len(ins)
+            scored = [(g, a, b) for a in outs for b in ins if (g := gain(a, b)) is not None and g < 0]
+            if not scored:
+                continue
+            _, a, b = min(scored)
+            for cell, step in changes(a, b):
+                count[cell] += step
+            members[giver][position[a]], members[taker][position[b]] = b, a
+            position[a], position[b] = position[b], position[a]
+            placement[a], placement[b] = taker, giver
+            swaps += 1
+            improved = True
+        if not improved:
+            break
+    return swaps
 
 
 def _place_groups(

@@ -180,6 +180,26 @@ def test_stratified_split_keeps_each_category_within_one_image_of_its_share(seed
     }
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stratified_split_of_images_with_several_categories_keeps_every_share_within_one(seed):
+    # DeepFashion2-like: 0–3 garments of 13 categories per image, common and rare ones
+    rng = random.Random(seed)
+    table = CategoryTable.from_names([f"garment {i}" for i in range(1, 14)])
+    popularity = [30, 20, 15, 10, 8, 5, 4, 3, 2, 1, 1, 0.5, 0.5]
+    records = []
+    for index in range(500):
+        present = set(rng.choices(range(1, 14), weights=popularity, k=rng.choice([0, 1, 1, 2, 2, 3])))
+        records.append(ImageRecord(f"{index:04d}.jpg", 8, 8, tuple(Annotation(c) for c in sorted(present))))
+    weights = filters.parse_ratios("0.8,0.1,0.1")
+    result = filters.split_dataset(Dataset(table, tuple(records)), ratios=weights, seed=seed, stratify=True, report=Report())[0]
+    assert [split_counts(result.records)[n] for n in ("train", "val", "test")] == [400, 50, 50]
+    images_of = Counter(c for r in records for c in {a.category_id for a in r.annotations})
+    per_split = Counter((r.split, a.category_id) for r in result.records for a in r.annotations)
+    for category_id, total in images_of.items():
+        for name, weight in zip(("train", "val", "test"), weights):
+            assert abs(per_split[(name, category_id)] - total * weight) < 1, (category_id, name)
+
+
 def _category(record: ImageRecord) -> int | None:
     return record.annotations[0].category_id if record.annotations else None
 

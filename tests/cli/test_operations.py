@@ -418,7 +418,7 @@ def test_split_tfrecord_writes_a_record_per_split_and_one_label_map(run_cli, wor
 
 
 def test_a_missing_image_fails_a_yolo_split_or_is_left_out_whole_with_skip(run_cli, workspace):
-    missing = sorted((workspace / "in/images").iterdir())[0]
+    missing = min((workspace / "in/images").iterdir())
     missing.unlink()
     stem = missing.name.rsplit(".", 1)[0]
     args = ["split", workspace / "in/ds.json", workspace / "out/s", "--to", "yolo", "--images", workspace / "in/images"]
