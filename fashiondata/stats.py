@@ -21,9 +21,10 @@ Every number is defined here once (``docs/stats.md`` shows them on a fixture):
   ratio (null when none of its instances has a mask).
 * **attribute distributions**: for every image attribute (VIA file attributes such as ``people``,
   COCO's ``license``) and annotation attribute (DeepFashion2 ``occlusion``, ``scale``, ``zoom_in``,
-  ``viewpoint``…) with scalar values, ``{value: count}``; a dict value is counted per key as
-  ``name.key``. An attribute with lists as values, or more than :data:`ATTRIBUTE_VALUE_LIMIT`
-  distinct values (ids, URLs, dates), is listed under ``not_counted`` with the reason.
+  ``viewpoint``…), ``{value: count}``; each element of a list counts (VIA checkboxes: the options
+  ticked) and a dict value is counted per key as ``name.key``. An attribute with nested lists or
+  objects, or more than :data:`ATTRIBUTE_VALUE_LIMIT` distinct values (ids, URLs, dates), is listed
+  under ``not_counted`` with the reason.
 * **persons**: ``0``/``1``/``many`` per image, from the annotations when the dataset has a ``person``
   category, else from detected faces (``detect=True``).
 * with ``detect=True``: images per colour kind (``color``, ``monochrome``, ``grayscale``, ``bw``, see
@@ -205,13 +206,14 @@ class Tally:
         counter = table.get(name, _ABSENT)
         if counter is None:
             return
-        if isinstance(value, (list, dict)):
+        values = value if isinstance(value, list) else (value,)  # a list: VIA's checkbox choices
+        if any(isinstance(v, (list, dict)) for v in values):
             table[name] = None
-            self.not_counted[f"{level}.{name}"] = "values are lists or objects"
+            self.not_counted[f"{level}.{name}"] = "values are nested lists or objects"
             return
         if counter is _ABSENT:
             counter = table[name] = Counter()
-        counter[attribute_key(value)] += 1  # type: ignore[index]
+        counter.update(attribute_key(v) for v in values)  # type: ignore[union-attr]
         if len(counter) > ATTRIBUTE_VALUE_LIMIT:  # type: ignore[arg-type]
             table[name] = None
             self.not_counted[f"{level}.{name}"] = f"more than {ATTRIBUTE_VALUE_LIMIT} distinct values"

@@ -205,13 +205,30 @@ def test_attribute_with_too_many_values_is_listed_not_counted() -> None:
     assert stats["attributes"]["not_counted"] == {"image.date": "more than 50 distinct values"}
 
 
+def test_via_checkbox_attributes_count_each_ticked_option(fixtures: Path) -> None:
+    report = fashiondata.api.stats(fixtures / "via" / "shop" / "via_project.json", label_attribute="garment")
+    attributes = report.data["stats"]["attributes"]
+    assert attributes["image"] == {"people": {"adult": 2, "child": 1}}  # look1: adult; look2: adult, child
+    assert attributes["annotation"] == {"occluded": {"not occluded": 3, "occluded": 1}}
+
+
+def test_deepfashion2_item_attributes(fixtures: Path) -> None:
+    attributes = fashiondata.api.stats(fixtures / "df2" / "train").data["stats"]["attributes"]["annotation"]
+    assert {k: attributes[k] for k in ("occlusion", "scale", "viewpoint", "zoom_in")} == {
+        "occlusion": {"1": 4, "3": 1},
+        "scale": {"2": 3, "1": 1, "3": 1},
+        "viewpoint": {"2": 4, "3": 1},
+        "zoom_in": {"1": 4, "2": 1},
+    }
+
+
 def test_merging_attribute_tallies_is_associative() -> None:
-    records = [ImageRecord(f"{i}.jpg", 4, 4, attributes={"n": i % 30, "tags": ["a"] if i == 5 else "x"}) for i in range(60)]
+    records = [ImageRecord(f"{i}.jpg", 4, 4, attributes={"n": i % 30, "tags": [{"a": 1}] if i == 5 else "x"}) for i in range(60)]
     whole = statistics.TallyChunk()(records).to_dict(CategoryTable())
     left = statistics.TallyChunk()(records[:20]).merge(statistics.TallyChunk()(records[20:40]))
     right = statistics.TallyChunk()(records[40:])
     assert left.merge(right).to_dict(CategoryTable()) == whole
-    assert whole["attributes"]["not_counted"] == {"image.tags": "values are lists or objects"}
+    assert whole["attributes"]["not_counted"] == {"image.tags": "values are nested lists or objects"}
     assert whole["attributes"]["image"]["n"]["0"] == 2
 
 

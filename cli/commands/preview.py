@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
-from fashiondata_cli.options import (
-    emit,
-    images_option,
-    make_context,
-    output_options,
-    overwrite_option,
-    run_options,
-)
 
 import fashiondata
+from fashiondata_cli.options import (
+    emit,
+    format_options,
+    images_option,
+    output_options,
+    overwrite_option,
+    pop_context,
+    run_options,
+)
 
 
 @click.command("preview")
@@ -24,17 +27,14 @@ import fashiondata
 @click.option("--categories", default=None, help="Only images holding these categories (comma-separated), and only them drawn.")
 @click.option("--tile-size", type=int, default=320, show_default=True, help="Pixels per square tile.")
 @images_option
+@format_options("read")
 @overwrite_option
 @output_options
 @run_options
 def command(
-    paths: tuple[str, ...], output: str, format_name: str | None, grid: str, seed: int, categories: str | None,
-    tile_size: int, images: str | None, overwrite: bool, as_json: bool, quiet: bool, **shared: object,
+    paths: tuple[str, ...], output: str, format_name: str | None, as_json: bool, quiet: bool, verbose: int, **options: Any
 ) -> None:
     """Draw a preview grid of DATASET's images with filled masks, boxes and labels."""
-    ctx = make_context(quiet=quiet, overwrite=overwrite, **shared)
-    report = fashiondata.api.preview(
-        list(paths), output, format_name, grid=grid, seed=seed, categories=categories, images=images,
-        tile_size=tile_size, ctx=ctx,
-    )
+    ctx = pop_context(options, quiet=quiet)
+    report = fashiondata.api.preview(list(paths), output, format_name, ctx=ctx, **options)
     emit(report, as_json=as_json, quiet=quiet)

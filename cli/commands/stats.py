@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
-from fashiondata_cli.options import (
-    emit,
-    images_option,
-    make_context,
-    output_options,
-    overwrite_option,
-    run_options,
-    stream_option,
-)
 
 import fashiondata
 from fashiondata.stats import format_category_table
+from fashiondata_cli.options import (
+    emit,
+    format_options,
+    images_option,
+    output_options,
+    overwrite_option,
+    pop_context,
+    run_options,
+)
 
 
 @click.command("stats")
@@ -27,21 +29,14 @@ from fashiondata.stats import format_category_table
 @click.option("--face-model", type=click.Path(dir_okay=False), default=None,
               help="With --detect: YuNet ONNX file for cv2.FaceDetectorYN instead of the Haar cascades.")
 @images_option
-@stream_option
+@format_options("read")
 @overwrite_option
 @output_options
 @run_options
-def command(
-    paths: tuple[str, ...], format_name: str | None, report_dir: str | None, detect: bool, checks: str | None,
-    face_model: str | None, images: str | None, stream: bool | None, overwrite: bool, as_json: bool, quiet: bool,
-    **shared: object,
-) -> None:
+def command(paths: tuple[str, ...], format_name: str | None, as_json: bool, quiet: bool, verbose: int, **options: Any) -> None:
     """Describe a dataset: images, instances, polygons, sizes, categories, attributes."""
-    ctx = make_context(quiet=quiet, overwrite=overwrite, **shared)
-    report = fashiondata.api.stats(
-        list(paths), format_name, detect=detect, checks=checks, face_model=face_model, images=images,
-        report_dir=report_dir, ctx=ctx, **({"stream": True} if stream else {}),
-    )
+    ctx = pop_context(options, quiet=quiet)
+    report = fashiondata.api.stats(list(paths), format_name, ctx=ctx, **options)
     if not as_json and not quiet:
         facts = report.data["stats"]
         click.echo(
