@@ -128,12 +128,12 @@ def run_demo(out_dir: str | os.PathLike[str], *, ctx: RunContext | None = None, 
         for name, title, step in STEPS:
             step_ctx = dataclasses.replace(ctx, report=Report(), overwrite=False)
             report = step(stage, step_ctx)
+            report.outputs[:] = [o.replace(os.fspath(stage), os.fspath(out_dir), 1) for o in report.outputs]
             steps[name] = report.to_dict()
             ctx.report.note(f"{title}: {_counts(report)}")
             for text in report.notes:
                 ctx.report.note(f"{name}: {text}")
             ctx.report.outputs.extend(o for o in report.outputs if o not in ctx.report.outputs)
-    ctx.report.outputs[:] = [o.replace(os.fspath(stage), os.fspath(out_dir), 1) for o in ctx.report.outputs]
     ctx.report.data["demo"] = steps
     return ctx.report
 

@@ -34,6 +34,8 @@ def test_report_lists_every_output_under_out_dir(demo_run) -> None:
     assert report.outputs == [str(out / name) for name in OUTPUTS]
     assert all(Path(p).exists() for p in report.outputs)
     assert sorted(report.data["demo"]) == sorted(name for name, _title, _step in demo.STEPS)
+    step_outputs = [o for step in report.data["demo"].values() for o in step["outputs"]]
+    assert all(o.startswith(str(out)) for o in step_outputs)  # final paths, not the staging folder's
 
 
 def test_pants_yolo_has_one_class_three_positives_three_negatives(demo_run) -> None:
