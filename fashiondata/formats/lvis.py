@@ -31,15 +31,17 @@ pointer. LVIS is written through the COCO writer (same keys, attributes kept), o
 
 from __future__ import annotations
 
+import dataclasses
 import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError
 from fashiondata.formats import coco
+from fashiondata.model import Category, CategoryTable, ImageRecord
 from fashiondata.registry import FormatSpec, register_format
 
 #: Keys only LVIS files hold (the first two on images, the others on categories).
@@ -89,19 +91,72 @@ def prepare_images(images: Sequence[Any], path: object) -> list[str | None]:
 
 
 def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
-    """A parsed LVIS document into a materialised :class:`Dataset`: records keep their LVIS image
-    attributes, take their split from ``coco_url`` and name ``path`` as their ``source``."""
+    """A parsed LVIS document into a :class:`Dataset` whose records are parsed as they are iterated.
+
+    Categories, the image index and the grouping of annotations by image are checked first (a bad
+    ``image_id`` fails before any record); each image's annotations are parsed (by COCO's
+    :func:`~fashiondata.formats.coco.parse_annotation`) when its record is reached, so that a writer
+    works on the first images while later ones are still being parsed. Records keep their LVIS image
+    attributes, take their split from ``coco_url`` and name ``path`` as their ``source``.
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise ParseError(path, "not an LVIS file: no 'images' list", "/")
+    for key in ("annotations", "categories"):
+        if not isinstance(doc.get(key, []), list):
+            raise ParseError(path, f"{key} must be a list", f"/{key}")
     splits = prepare_images(doc["images"], path)
-    dataset = coco.parse_document(doc, path)
+    categories: dict[int, Category] = {}
+    for index, obj in enumerate(doc.get("categories", ())):
+        category = coco.parse_category(obj, path, f"/categories/{index}")
+        if category.id in categories:
+            raise ParseError(path, f"duplicate category id {category.id}", f"/categories/{index}/id")
+        categories[category.id] = category
+    grouped: dict[int, list[int]] = {}
+    for index, obj in enumerate(doc["images"]):
+        image_id = obj.get("id")
+        if type(image_id) is not int:
+            raise ParseError(path, f"expected an integer, got {image_id!r}", f"/images/{index}/id")
+        if image_id in grouped:
+            raise ParseError(path, f"duplicate image id {image_id}", f"/images/{index}/id")
+        grouped[image_id] = []
+    annotations = doc.get("annotations", [])
+    for index, obj in enumerate(annotations):
+        members = grouped.get(obj.get("image_id")) if type(obj) is dict else None
+        if members is None:
+            image_id = obj.get("image_id") if type(obj) is dict else None
+            raise ParseError(path, f"image_id {image_id!r} names no image", f"/annotations/{index}/image_id")
+        members.append(index)
+    table = CategoryTable(tuple(categories.values()))
+    info = {k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")}
+    records = _iter_records(doc["images"], annotations, grouped, splits, frozenset(table.ids), path)
+    return Dataset(table, records, info, (str(path),))
+
+
+def _iter_records(
+    images: list[dict], annotations: list[Any], grouped: dict[int, list[int]], splits: list[str | None],
+    category_ids: frozenset[int], path: str | os.PathLike[str],
+) -> Iterator[ImageRecord]:
+    """One record per image, in the file's order, its annotations parsed on the way."""
     source = os.fspath(path)
-    # coco.parse_document keeps the images' order, one record per image
-    records = tuple(
-        record.replace(split=split or record.split, source=source)
-        for record, split in zip(dataset.records, splits)
-    )
-    return dataset.replace(records=records)
+    default_split = coco.split_from_filename(path)
+    seen_annotations: set[int] = set()
+    with coco.gc_paused():  # acyclic objects only: spare the collector walks over the whole document
+        for index, obj in enumerate(images):
+            parsed = []
+            for position in grouped[obj["id"]]:
+                pointer = f"/annotations/{position}"
+                annotation = coco.parse_annotation(annotations[position], path, pointer)
+                if annotation.category_id not in category_ids:
+                    raise ParseError(
+                        path, f"category_id {annotation.category_id} is not declared", f"{pointer}/category_id"
+                    )
+                if annotation.id is not None:
+                    if annotation.id in seen_annotations:
+                        raise ParseError(path, f"duplicate annotation id {annotation.id}", f"{pointer}/id")
+                    seen_annotations.add(annotation.id)
+                parsed.append(annotation)
+            record = coco.parse_image(obj, path, f"/images/{index}", tuple(parsed), splits[index] or default_split)
+            yield dataclasses.replace(record, source=source)
 
 
 # ---------------------------------------------------------------- read
