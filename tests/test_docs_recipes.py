@@ -72,6 +72,7 @@ def test_every_recipe_of_the_issue_exists() -> None:
     assert {"what-is-pants", "thesis-via", "deepfashion2-detectron2", "labelimg-tfod", "pixel-labelling"} <= names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", RECIPES, ids=[p.stem for p in RECIPES])
 def test_recipe_commands_run_on_the_fixtures(
     recipe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
