@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from fashiondata.context import RunContext
-from fashiondata.errors import MissingDependencyError, ParseError, ValidationError
+from fashiondata.errors import ParseError, ValidationError
 
 MASK_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm"})
 #: Class indices at or above this are refused (the confusion matrix is dense).
@@ -194,22 +194,24 @@ def read_index_mask(path: str | os.PathLike[str]) -> np.ndarray:
     with open(path, "rb") as f:
         head = f.read(26)
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 and head[25] == 3:
+        from PIL import Image
+
         try:
-            from PIL import Image
-        except ImportError as error:
-            raise MissingDependencyError("Pillow", "report") from error
-        with Image.open(path) as image:
-            return np.asarray(image)
+            with Image.open(path) as palette_png:
+                return np.asarray(palette_png)
+        except (OSError, ValueError) as error:
+            raise ParseError(path, f"not a readable palette PNG ({error})") from None
     import cv2
 
-    image = cv2.imread(os.fspath(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
+    decoded = cv2.imread(os.fspath(path), cv2.IMREAD_UNCHANGED)
+    if decoded is None:
         raise ParseError(path, "not a readable mask image")
-    if image.ndim == 3:
-        if image.shape[2] >= 3 and np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 0], image[..., 2]):
-            return image[..., 0]
+    if decoded.ndim == 3:
+        channels = decoded[..., :3]
+        if np.array_equal(channels[..., 0], channels[..., 1]) and np.array_equal(channels[..., 0], channels[..., 2]):
+            return decoded[..., 0]
         raise ParseError(path, "a colour mask: evaluate needs index masks (pixel value = class index)")
-    return image
+    return decoded
 
 
 @dataclasses.dataclass(frozen=True)
