@@ -5,7 +5,8 @@ done (counts by code in ``report.data["fix"]``):
 
 * ``dropped-entry``: a COCO entry the strict reader refuses (bad type, orphan or duplicate image);
 * ``dropped-ring``: a polygon ring of fewer than 3 points, of 4 numbers, or of zero area;
-* ``made-valid``: a self-intersecting ring replaced by the outer rings of shapely's ``make_valid``;
+* ``made-valid``: a ring whose edges cross replaced by the outer rings of shapely's ``make_valid``
+  (a ring that only touches itself, as traced masks and bridged holes do, is kept);
 * ``clipped-polygon`` / ``clipped-bbox``: geometry cut to the image (COCO pixel-edge convention);
 * ``dropped-annotation``: an undeclared category, no ring left, an empty box, an RLE of the wrong size;
 * ``renumbered-categories``: category ids of 0 or less made 1..N in table order;
@@ -29,9 +30,10 @@ import shapely
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ValidationError
+from fashiondata.geometry import bridge_rings
 from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.report import Finding
-from fashiondata.validate import encloses_nothing, ring_area
+from fashiondata.validate import crosses_itself, encloses_nothing, ring_area
 
 #: What :func:`~fashiondata.validate.read_coco_leniently` reports and leaves out of the records.
 DROPPED_BY_LENIENT_READ = frozenset(
@@ -67,18 +69,20 @@ def repair_rings(rings: Sequence[Sequence[float]], width: int, height: int) -> t
             continue
         geometry = shapely.Polygon(points)
         touched = False
-        if not geometry.is_valid:
+        if not geometry.is_valid and crosses_itself(points):
+            reason = shapely.is_valid_reason(geometry)
             geometry = shapely.make_valid(geometry)
-            changes.append(("made-valid", f"ring {index}: {shapely.is_valid_reason(shapely.Polygon(points))}"))
+            changes.append(("made-valid", f"ring {index}: {reason}"))
             touched = True
-        if not frame.contains(geometry):
+        if points.min() < 0 or points[:, 0].max() > width or points[:, 1].max() > height:
+            geometry = shapely.make_valid(geometry) if not geometry.is_valid else geometry
             geometry = geometry.intersection(frame)
             changes.append(("clipped-polygon", f"ring {index} cut to the {width}x{height} image"))
             touched = True
         if not touched:
             kept.append(list(ring))
             continue
-        parts = [_flat_exterior(p) for p in _polygons_in(geometry)]
+        parts = [_flat_polygon(p) for p in _polygons_in(geometry)]
         parts = [p for p in parts if len(p) >= 6 and ring_area(np.asarray(p).reshape(-1, 2)) > 0]
         if not parts:
             changes.append(("dropped-ring", f"ring {index}: nothing left inside the image"))
@@ -95,11 +99,28 @@ def _polygons_in(geometry: Any) -> Iterator[Any]:
             yield from _polygons_in(part)
 
 
-def _flat_exterior(polygon: Any) -> list[float]:
-    """The outer ring, counter-clockwise from its smallest (x, y): the same whatever GEOS returns."""
-    coords = np.round(np.asarray(shapely.geometry.polygon.orient(polygon, 1.0).exterior.coords)[:-1], DECIMALS)
-    coords = np.roll(coords, -int(np.lexsort((coords[:, 1], coords[:, 0]))[0]), axis=0)
-    return [float(v) + 0.0 for v in coords.ravel()]  # + 0.0 turns -0.0 into 0.0
+def _flat_polygon(polygon: Any) -> list[float]:
+    """One flat ring for a shapely polygon: its outer ring, counter-clockwise from its smallest (x, y)
+    (the same whatever GEOS returns), with any holes joined in by zero-width cuts."""
+    rings = [_canonical(polygon.exterior.coords, 1.0)] + [_canonical(hole.coords, -1.0) for hole in polygon.interiors]
+    if len(rings) == 1:
+        return rings[0]
+    return [round(float(v), DECIMALS) + 0.0 for v in bridge_rings(rings[:1], holes=rings[1:])]
+
+
+def _canonical(coords: Any, sign: float) -> list[float]:
+    points = np.asarray(coords)[:-1]
+    if sign * ring_area_signed(points) < 0:
+        points = points[::-1]
+    points = np.round(points, DECIMALS)
+    points = np.roll(points, -int(np.lexsort((points[:, 1], points[:, 0]))[0]), axis=0)
+    return [float(v) + 0.0 for v in points.ravel()]  # + 0.0 turns -0.0 into 0.0
+
+
+def ring_area_signed(points: np.ndarray) -> float:
+    """Shoelace area with its sign: positive counter-clockwise (x right, y up)."""
+    x, y = points[:, 0], points[:, 1]
+    return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2
 
 
 def clip_bbox(bbox: BBox, width: int, height: int) -> BBox:

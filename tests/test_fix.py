@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pycocotools.coco import COCO
+
+from fashiondata import raster
 
 from fashiondata.api import fix, validate
 from fashiondata.errors import OutputExistsError, ValidationError
 from fashiondata.fix import clip_bbox, repair_annotation, repair_rings
+from fashiondata.geometry import bridge_rings
 from fashiondata.model import Annotation, BBox, Polygons, Rle
 
 SQUARE = [0, 0, 4, 0, 4, 4, 0, 4]
@@ -149,3 +153,23 @@ def test_fix_cli_lists_changes(broken_coco: Path, run_cli, tmp_path: Path) -> No
     assert result.exit_code == 0
     assert "info made-valid annotation 1 [a.jpg #1]: ring 0: Self-intersection[2 2]" in result.stderr
     assert "findings: 10 info" in result.stderr
+
+
+def test_a_ring_that_only_touches_itself_is_kept() -> None:
+    donut = bridge_rings([[0, 0, 8, 0, 8, 8, 0, 8]], holes=[[2, 2, 4, 2, 4, 4, 2, 4]])  # zero-width cut
+    assert repair_rings([donut], 10, 10) == ([donut], [])
+
+
+@pytest.mark.parametrize(
+    "outer, hole",
+    [
+        ([4, 4, 12, 4, 12, 12, 4, 12], [6, 6, 8, 6, 8, 8, 6, 8]),  # a donut over the bottom-right corner
+        ([-3, 2, 6, 2, 6, 7, -3, 7], [-1, 3, 2, 3, 2, 5, -1, 5]),  # its hole crosses the left edge too
+    ],
+)
+def test_clipping_keeps_every_pixel_inside_the_image(outer, hole) -> None:
+    ring = bridge_rings([outer], holes=[hole])
+    repaired, changes = repair_rings([ring], 10, 10)
+    assert [code for code, _ in changes] == ["clipped-polygon"]
+    before = raster.decode(Polygons((ring,)), 10, 10)
+    assert np.array_equal(raster.decode(Polygons(tuple(repaired)), 10, 10), before)

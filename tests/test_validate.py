@@ -277,6 +277,31 @@ def test_our_coco_output_of_the_corpus_fixture_is_clean(fixtures: Path, tmp_path
     assert validate(out).findings == []
 
 
+@pytest.mark.parametrize(
+    "source, src_format, options, images",
+    [
+        ("masks/deepfashion_mm/index", "masks", {"classes": "deepfashion-mm"}, "masks/deepfashion_mm/images"),
+        ("df2/train", "df2", {}, "df2/train/image"),
+        ("via/shop/via_project.json", "via", {"images": "via/shop", "label_attribute": "garment"}, "via/shop"),
+    ],
+)
+def test_our_coco_outputs_are_clean(source, src_format, options, images, fixtures: Path, tmp_path: Path) -> None:
+    """Traced masks (pixel-edge rings, zero-width cuts to holes), DF2 and VIA through our readers
+    and the COCO writer: nothing to report, not even under a backend."""
+    out = tmp_path / "out.json"
+    if "images" in options:
+        options = {**options, "images": str(fixtures / options["images"])}
+    fashiondata.convert(fixtures / source, out, src_format=src_format, dst_format="coco", **options)
+    for backend in (None, "detectron2"):
+        assert validate(out, images=fixtures / images, backend=backend).findings == []
+
+
+def test_our_yolo_output_is_clean(fixtures: Path, tmp_path: Path) -> None:
+    out = tmp_path / "yolo"
+    fashiondata.convert(fixtures / "yolo", out, src_format="yolo", dst_format="yolo", images=str(fixtures / "yolo" / "images"))
+    assert [f.code for f in validate(out, backend="yolo").findings] == ["label-file-empty"]  # its one negative
+
+
 def test_our_voc_output_is_clean(tmp_path: Path, fixtures: Path) -> None:
     out = tmp_path / "voc"
     fashiondata.convert(fixtures / "coco" / "datumaro_instances_val.json", out, dst_format="voc")
