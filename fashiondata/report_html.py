@@ -60,6 +60,7 @@ def render_plots(stats: Mapping[str, Any]) -> dict[str, bytes]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError as error:
         raise MissingDependencyError("matplotlib", "report") from error
 
@@ -73,11 +74,13 @@ def render_plots(stats: Mapping[str, Any]) -> dict[str, bytes]:
             axes.barh(positions, values, color="#4c72b0")
             axes.set_yticks(positions, labels, fontsize=8)
             axes.invert_yaxis()
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts
             axes.set_xlabel(ylabel)
         else:
             axes.bar(positions, values, color="#4c72b0")
             step = max(1, len(labels) // 12)
             axes.set_xticks(positions[::step], labels[::step], fontsize=8, rotation=45 if step > 1 or len(labels) > 8 else 0)
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts
             axes.set_xlabel(xlabel)
             axes.set_ylabel(ylabel)
         axes.set_title(title)
