@@ -43,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import io as _io
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -76,7 +76,7 @@ MASK_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".mat")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MASK_STEM_SUFFIXES = ("_segm", "_mask", "-mask", "_label", "_labels")
 DEFAULT_TOLERANCE = 1.0
-#: the simplification never exceeds this fraction of a ring's size (twice its area over its perimeter)
+#: the simplification never exceeds this fraction of a region's size (twice its area over its outline)
 RELATIVE_TOLERANCE = 0.025
 UNKNOWN = 0xFFFF
 
@@ -239,14 +239,13 @@ def _shift(segmentation: Polygons | Rle, x: int, y: int, shape: tuple[int, int])
 _LOOKUPS: dict[tuple[Any, ...], np.ndarray] = {}
 
 
-def _lookup(table: ClassTable, tolerance: int) -> np.ndarray:
-    """The colour lookup of a table, built once per process (16M entries)."""
-    assert table.colors is not None
-    key = (tuple(sorted(table.colors.items())), tolerance)
+def _lookup(colors: Mapping[int, tuple[int, int, int]], tolerance: int) -> np.ndarray:
+    """The colour lookup of a table's colours, built once per process (16M entries, 32 MB)."""
+    key = (tuple(sorted(colors.items())), tolerance)
     if key not in _LOOKUPS:
         _LOOKUPS.clear()
-        ids = list(table.colors)
-        _LOOKUPS[key] = raster.color_lookup([table.colors[i] for i in ids], ids, tolerance=tolerance, unknown=UNKNOWN)
+        ids = list(colors)
+        _LOOKUPS[key] = raster.color_lookup([colors[i] for i in ids], ids, tolerance=tolerance, unknown=UNKNOWN)
     return _LOOKUPS[key]
 
 
@@ -293,7 +292,7 @@ def _labels_from_pixels(decoded: np.ndarray, path: str, table: ClassTable, toler
         if np.array_equal(bgr[..., 0], bgr[..., 1]) and np.array_equal(bgr[..., 1], bgr[..., 2]):
             return np.ascontiguousarray(bgr[..., 0])  # grayscale stored as RGB
         raise ParseError(path, f"an RGB colour mask needs a class table with colours; {table.source} has none")
-    labels = raster.colors_to_labels(bgr[..., ::-1], _lookup(table, tolerance))
+    labels = raster.colors_to_labels(bgr[..., ::-1], _lookup(table.colors, tolerance))
     unknown = labels == UNKNOWN
     if unknown.any():
         y, x = np.unravel_index(int(np.argmax(unknown)), unknown.shape)
