@@ -355,16 +355,24 @@ def image_stem(mask_path: str | os.PathLike[str]) -> str:
 
 
 def list_masks(path: str | os.PathLike[str]) -> list[Path]:
-    """The mask files of a folder (recursively, sorted), or the file itself."""
+    """The mask files of a folder (recursively, sorted), or the file itself.
+
+    When some files are named as masks (``X_segm.png``, ``X_mask.png``…) only those are masks, so
+    images kept beside their masks are not read as masks.
+    """
     root = Path(path)
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise ValidationError(f"{root}: no such mask folder or file")
-    return sorted(
+    found = sorted(
         p for p in root.rglob("*")
         if p.suffix.lower() in MASK_SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
+    named = [p for p in found if image_stem(p) != p.stem]
+    if not (named or found):
+        raise ValidationError(f"{root}: no mask file ({', '.join(MASK_SUFFIXES)})")
+    return named or found
 
 
 def pair_with_images(masks: Sequence[Path], root: Path, images: str | None) -> list[MaskJob]:

@@ -443,3 +443,17 @@ def test_16_bit_masks_round_trip_with_their_classes_txt(tmp_path):
     (record,) = back.records
     assert record.file_name == "sub/a.jpg"
     assert sorted((a.category_id, a.area) for a in record.annotations) == [(1, 9.0), (300, 4.0)]
+
+
+def test_images_beside_their_masks_are_paired_not_read_as_masks(tmp_path):
+    labels = np.zeros((6, 8), np.uint8)
+    labels[1:4, 2:6] = 5
+    cv2.imwrite(str(tmp_path / "look_segm.png"), labels)
+    cv2.imwrite(str(tmp_path / "look.jpg"), np.zeros((6, 8, 3), np.uint8))
+    (record,) = fashiondata.read(tmp_path, "masks", classes="deepfashion-mm").materialize().records
+    assert (record.file_name, record.width, record.height, len(record.annotations)) == ("look.jpg", 8, 6, 1)
+
+
+def test_a_folder_without_masks_is_an_error(tmp_path):
+    with pytest.raises(ValidationError, match="no mask file"):
+        fashiondata.read(tmp_path, "masks", classes="deepfashion-mm")
