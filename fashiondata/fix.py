@@ -195,7 +195,7 @@ class RepairRecord:
 def repair_dataset(dataset: Dataset, ctx: RunContext) -> tuple[Dataset, list[Finding]]:
     """Repair every record (map) and the ids across records (driver); returns the new dataset."""
     found: list[Finding] = []
-    categories, id_map = dataset.categories, {}
+    categories, id_map = dataset.categories, dict[int, int]()
     if any(c.id <= 0 for c in categories):
         categories, id_map = CategoryTable(tuple(dataset.categories)).renumbered(1)
         moved = ", ".join(f"{old}→{new}" for old, new in id_map.items() if old != new)

@@ -36,11 +36,11 @@ import numpy as np
 import shapely
 import yaml
 
+from fashiondata import io
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.formats import coco
-from fashiondata import io
 from fashiondata.io import (
     exif_orientation,
     image_header_size,
@@ -148,8 +148,8 @@ def check_annotation(ann: Annotation, width: int, height: int, backend: str | No
         if backend == "detectron2" and not ann.iscrowd:
             issues.append((
                 "rle-in-polygon-set",
-                "RLE mask on a non-crowd instance: Detectron2's default INPUT.MASK_FORMAT=polygon fails on it "
-                "(convert to polygons, or train with MASK_FORMAT=bitmask)",
+                ("RLE mask on a non-crowd instance: Detectron2's default INPUT.MASK_FORMAT=polygon fails on it "
+                "(convert to polygons, or train with MASK_FORMAT=bitmask)"),
             ))
     if ann.bbox is not None:
         x, y, w, h = ann.bbox
@@ -241,11 +241,11 @@ def check_image_file(path: Path, width: int | None, height: int | None, backend:
     if orientation >= 5:
         stored, shown = f"{size[0]}x{size[1]}", f"{rotated[0]}x{rotated[1]}"
         if width is not None and (width, height) == rotated:
-            issues.append(("image-exif-rotated", f"EXIF orientation {orientation}: the record has the shown size "
-                           f"{shown}; tools that ignore EXIF see {stored} pixels"))
+            issues.append(("image-exif-rotated", (f"EXIF orientation {orientation}: the record has the shown size "
+                           f"{shown}; tools that ignore EXIF see {stored} pixels")))
         else:
-            issues.append(("image-exif-rotated", f"EXIF orientation {orientation}: stored {stored}, shown {shown} by "
-                           "viewers, OpenCV, Pillow's exif_transpose and Ultralytics"))
+            issues.append(("image-exif-rotated", (f"EXIF orientation {orientation}: stored {stored}, shown {shown} by "
+                           "viewers, OpenCV, Pillow's exif_transpose and Ultralytics")))
     if width is not None and (width, height) not in (size, rotated):
         issues.append(("image-size-mismatch", f"the record says {width}x{height}, the header {size[0]}x{size[1]}"))
     if backend == "yolo" and min(size) < 10:
@@ -651,7 +651,7 @@ class CheckYoloPair:
         if not lines:
             add("label-file-empty", "empty label file: the image is a negative")
         boxes = segments = 0
-        seen: dict[tuple[float, ...], int] = {}
+        seen: dict[tuple[str, ...], int] = {}
         for number, tokens in lines:
             kind = self.check_line(tokens, size, lambda code, msg, n=number: add(code, msg, f"line {n}"))
             boxes += kind == "box"
@@ -667,8 +667,8 @@ class CheckYoloPair:
         try:
             values = [float(t) for t in tokens]
         except ValueError:
-            bad = next(t for t in tokens if not _is_float(t))
-            add("yolo-line-format", f"{bad!r} is not a number")
+            word = next(t for t in tokens if not _is_float(t))
+            add("yolo-line-format", f"{word!r} is not a number")
             return None
         if not all(math.isfinite(v) for v in values):
             add("yolo-line-format", "holds a non-finite number")
@@ -703,8 +703,8 @@ class CheckYoloPair:
             elif not bad and (cx - w / 2 < 0 or cy - h / 2 < 0 or cx + w / 2 > 1 or cy + h / 2 > 1):
                 add("bbox-outside-image", f"box {tokens[1:5]} leaves the image")
         else:
-            ring = [v * (width if i % 2 == 0 else height) for i, v in enumerate(values[1:])]
-            for code, message in check_rings([ring], width, height, self.backend):
+            polygon = [v * (width if i % 2 == 0 else height) for i, v in enumerate(values[1:])]
+            for code, message in check_rings([polygon], width, height, self.backend):
                 if code != "polygon-outside-image" or not bad:
                     add(code, message.replace("ring 0", "polygon"))
         return kind

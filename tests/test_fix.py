@@ -10,7 +10,6 @@ import pytest
 from pycocotools.coco import COCO
 
 from fashiondata import raster
-
 from fashiondata.api import fix, validate
 from fashiondata.errors import OutputExistsError, ValidationError
 from fashiondata.fix import clip_bbox, repair_annotation, repair_rings

@@ -15,8 +15,8 @@ import fashiondata
 from fashiondata import io
 from fashiondata.api import validate
 from fashiondata.model import Annotation, BBox, Polygons, Rle
-from fashiondata.validate import check_annotation, check_rings, reaches, severity_of
 from fashiondata.report import Finding
+from fashiondata.validate import check_annotation, check_rings, reaches, severity_of
 
 SQUARE = [0, 0, 10, 0, 10, 10, 0, 10]
 

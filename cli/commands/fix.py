@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import click
+from fashiondata_cli.commands.validate import finding_line
+from fashiondata_cli.options import (
+    emit,
+    images_option,
+    make_context,
+    output_options,
+    overwrite_option,
+    run_options,
+)
 
 import fashiondata
-from fashiondata_cli.commands.validate import finding_line
-from fashiondata_cli.options import emit, images_option, make_context, output_options, overwrite_option, run_options
 
 
 @click.command("fix")

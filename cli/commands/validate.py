@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
+from fashiondata_cli.options import emit, images_option, make_context, output_options, run_options
 
 import fashiondata
 from fashiondata.report import Finding
 from fashiondata.validate import BACKENDS, reaches
-from fashiondata_cli.options import emit, images_option, make_context, output_options, run_options
 
 EXIT_FINDINGS = 1
 
