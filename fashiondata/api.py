@@ -90,6 +90,9 @@ def read(
     if spec.read is None:
         raise ValidationError(f"format {spec.name!r} cannot be read")
     _check_options([(spec, "read")], options)
+    start = getattr(ctx.executor, "start", None)
+    if start is not None:  # fork worker processes before the driver holds the parsed source
+        start()
     dataset = spec.read(paths, ctx, **_pick(spec, "read", options))
     return dataset.replace(records=_counted(dataset.records, ctx.report))
 

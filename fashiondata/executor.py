@@ -76,6 +76,12 @@ class ProcessExecutor:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
         return self._pool
 
+    def start(self) -> None:
+        """Fork the workers now. :func:`fashiondata.api.read` calls it before a source is read: workers
+        forked after the driver has parsed a large document share its pages copy-on-write, and then every
+        reference count the driver touches copies a page (an LVIS-sized JSON: seconds lost)."""
+        self._get_pool().submit(int).result()  # a fork pool starts all its processes at the first task
+
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]:
         pool = self._get_pool()
         size = chunksize or 16
