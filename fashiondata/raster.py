@@ -127,6 +127,21 @@ def encode_mask(mask: np.ndarray) -> Rle:
     return Rle(size=(int(rle["size"][0]), int(rle["size"][1])), counts=rle["counts"].decode("ascii"))
 
 
+def iou_with_mask(segmentations: Sequence[Polygons | Rle], mask: np.ndarray) -> tuple[float, list[float]]:
+    """IoU of the union of ``segmentations`` (rasterised as pycocotools does) with a 0/1 ``mask``,
+    and each segmentation's area; computed on run-length encodings, without decoding.
+
+    >>> iou_with_mask([Polygons(([0, 0, 2, 0, 2, 1, 0, 1],))], np.ones((1, 4), np.uint8))
+    (0.5, [2.0])
+    """
+    height, width = mask.shape
+    encoded = [to_coco_rle(s, height, width) for s in segmentations]
+    union = encoded[0] if len(encoded) == 1 else mask_utils.merge(encoded)
+    truth = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8, copy=False)))
+    iou = float(mask_utils.iou([union], [truth], [0])[0][0])
+    return iou, [float(a) for a in mask_utils.area(encoded)]
+
+
 def masks_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two 0/1 masks (1.0 when both are empty)."""
     union = np.count_nonzero(a | b)

@@ -154,7 +154,6 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
     crops = list(iter_class_crops(labels))
     traced = raster.trace_many([(crop, (0, 0)) for _, _, crop in crops])
     for (class_id, (x, y), crop), components in zip(crops, traced):
-        h, w = crop.shape
         kept = [c for c in components if c.area >= settings.min_area]
         specks += len(components) - len(kept)
         if not kept:
@@ -167,22 +166,16 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
             groups = [(pieces, kept)]
         else:
             groups = [([piece], [component]) for piece, component in zip(pieces, kept)]
-        drawn = None if all(exact for _, exact in pieces) else np.zeros_like(crop)
-        for group, members in groups:
-            segmentation = _merge([piece for piece, _ in group], crop.shape)
-            if drawn is None:  # traced rings fill back to exactly their pixels
-                area = sum(c.area for c in members)
-            else:
-                own = raster.decode(segmentation, h, w)
-                drawn |= own
-                area = int(np.count_nonzero(own))
-            annotations.append(
-                Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape), area=float(area))
-            )
-        if drawn is None:  # only the dropped specks are missing
-            iou = sum(c.area for c in kept) / sum(c.area for c in components)
+        merged = [_merge([piece for piece, _ in group], crop.shape) for group, _ in groups]
+        if all(exact for _, exact in pieces):  # traced rings fill back to exactly their pixels
+            areas = [float(sum(c.area for c in members)) for _, members in groups]
+            iou = sum(c.area for c in kept) / sum(c.area for c in components)  # only dropped specks miss
         else:
-            iou = raster.masks_iou(drawn, crop)
+            iou, areas = raster.iou_with_mask(merged, crop)
+        annotations.extend(
+            Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape), area=area)
+            for segmentation, area in zip(merged, areas)
+        )
         fidelity.append((class_id, float(iou)))
     return Instances(tuple(annotations), tuple(fidelity), specks, holes_filled)
 
