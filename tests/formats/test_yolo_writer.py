@@ -344,3 +344,35 @@ def test_records_from_other_readers_box_only_and_keypoints(tmp_path):
     assert (tmp_path / "y/labels/c.txt").read_text() == ""
     assert ctx.report.lossy[yolo_writer.LOST_BOX_AS_POLYGON] == 1
     assert (tmp_path / "y/train.txt").read_text() == "./images/a.jpg\n./images/b.jpg\n./images/c.jpg\n"
+
+
+def _uncompressed(mask: np.ndarray) -> Rle:
+    counts = [len(run) for run in _runs(mask.ravel(order="F"))]
+    return Rle(mask.shape, counts)
+
+
+@pytest.mark.parametrize(
+    "shape, fast",
+    [
+        ("ellipse", True),  # one run per column, neighbours overlap: the outline from the runs
+        ("box", True),
+        ("ring", False),  # a hole: two runs in a column, traced instead
+        ("two blobs", False),  # an empty column between them
+    ],
+)
+def test_rle_lines_fill_back_to_the_mask(shape, fast):
+    yy, xx = np.mgrid[0:30, 0:40] + 0.5
+    ellipse = ((xx - 20) / 15) ** 2 + ((yy - 15) / 9) ** 2 <= 1
+    masks = {
+        "ellipse": ellipse,
+        "box": (xx > 5) & (xx < 30) & (yy > 3) & (yy < 20),
+        "ring": ellipse & ~(((xx - 20) / 6) ** 2 + ((yy - 15) / 4) ** 2 <= 1),
+        "two blobs": ((xx < 10) | (xx > 20)) & (yy > 5) & (yy < 25),
+    }
+    mask = masks[shape].astype(np.uint8)
+    rle = _uncompressed(mask)
+    assert (yolo_writer.column_outline(rle) is not None) == fast
+    lines = yolo_writer.rle_rings(rle, split=False)
+    assert len(lines) == 1
+    filled = mask_utils.decode(mask_utils.frPyObjects([lines[0].tolist()], 30, 40))[:, :, 0]
+    assert np.array_equal(filled, mask)
