@@ -774,7 +774,7 @@ def stats(
         model = os.fspath(face_model) if face_model is not None else None
         detector = DetectImage(parse_checks(checks), model, root)
     result = statistics.compute(
-        paths, spec.name, ctx, read_dataset=lambda: read(paths, spec.name, ctx=ctx, **options), detector=detector,
+        paths, ctx, format_name=spec.name, read_dataset=lambda: read(paths, spec.name, ctx=ctx, **options), detector=detector,
         stream=options.get("stream"),
     )
     ctx.report.data["stats"] = result

@@ -71,7 +71,12 @@ def category_colors(categories: CategoryTable) -> dict[int, tuple[int, int, int]
 
 
 def draw_tile(
-    image: np.ndarray, record: ImageRecord, categories: CategoryTable, colors: dict[int, tuple[int, int, int]], tile_size: int
+    image: np.ndarray,
+    record: ImageRecord,
+    *,
+    categories: CategoryTable,
+    colors: dict[int, tuple[int, int, int]],
+    tile_size: int,
 ) -> np.ndarray:
     """One ``tile_size``² BGR tile: the image scaled to fit with the record's annotations drawn on it."""
     scale = tile_size / max(record.width, record.height)
@@ -118,7 +123,7 @@ def _label(canvas: np.ndarray, text: str, x: int, y: int, color: tuple[int, int,
     cv2.putText(canvas, text, (x + 1, top + text_h + 1), font, size, ink, thickness, cv2.LINE_AA)
 
 
-def compose(tiles: Sequence[np.ndarray], cols: int, rows: int, tile_size: int) -> np.ndarray:
+def compose(tiles: Sequence[np.ndarray], *, cols: int, rows: int, tile_size: int) -> np.ndarray:
     """Tiles laid out row by row; cells without a tile stay background."""
     grid = np.full((rows * tile_size, cols * tile_size, 3), BACKGROUND, dtype=np.uint8)
     for index, tile in enumerate(tiles):
@@ -152,8 +157,8 @@ def write_preview(
         except (FashionDataError, OSError) as error:
             ctx.fail(error, record.file_name)
             image = np.full((record.height, record.width, 3), BLANK, dtype=np.uint8)
-        tiles.append(draw_tile(image, record, dataset.categories, colors, tile_size))
-    ok, png = cv2.imencode(".png", compose(tiles, cols, rows, tile_size))
+        tiles.append(draw_tile(image, record, categories=dataset.categories, colors=colors, tile_size=tile_size))
+    ok, png = cv2.imencode(".png", compose(tiles, cols=cols, rows=rows, tile_size=tile_size))
     if not ok:
         raise ValidationError("OpenCV could not encode the preview PNG")
     write_bytes_atomic(output, png.tobytes(), overwrite=ctx.overwrite)

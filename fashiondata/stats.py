@@ -110,7 +110,7 @@ class Tally:
 
     # ------------------------------------------------------------------ adding
 
-    def add_image(self, width: int, height: int, instances: int, attributes: Mapping[str, Any]) -> None:
+    def _add_image(self, width: int, height: int, instances: int, attributes: Mapping[str, Any]) -> None:
         """One image's size, instance count and attributes."""
         self.images += 1
         self.pixels += width * height
@@ -123,7 +123,7 @@ class Tally:
         if attributes:
             self._count_attributes(self.image_attributes, attributes, "image")
 
-    def add_annotation(
+    def _add_annotation(
         self,
         category: CategoryTally,
         segmentation: Polygons | Rle | None,
@@ -160,7 +160,7 @@ class Tally:
             if category is None:
                 category = categories[ann.category_id] = CategoryTally()
             bbox = ann.bbox
-            self.add_annotation(
+            self._add_annotation(
                 category, ann.segmentation, ann.area, bbox.w * bbox.h if bbox is not None else None,
                 pixels, ann.iscrowd,
             )
@@ -170,7 +170,7 @@ class Tally:
                 self._count_attributes(self.annotation_attributes, ann.attributes, "annotation")
         for category_id in {a.category_id for a in record.annotations}:
             categories[category_id].images += 1
-        self.add_image(record.width, record.height, len(record.annotations), record.attributes)
+        self._add_image(record.width, record.height, len(record.annotations), record.attributes)
         if person_ids:
             self.persons[persons_bucket(persons)] += 1
 
@@ -685,9 +685,9 @@ def format_category_table(stats: Mapping[str, Any]) -> list[str]:
 
 def compute(
     paths: Sequence[str],
-    format_name: str,
     ctx: RunContext,
     *,
+    format_name: str,
     read_dataset: Callable[[], Dataset],
     detector: Any = None,
     stream: bool | None = None,
@@ -716,7 +716,7 @@ def compute(
         )
 
         tally = Tally()
-        for record, detection in iter_detected(dataset.records, ctx, detector):
+        for record, detection in iter_detected(dataset.records, ctx, detector=detector):
             tally.add_record(record, person_ids)
             if detection is not None:
                 tally.add_detection(detection, count_persons=not person_ids)

@@ -111,7 +111,7 @@ class DetectImage:
 
 
 def iter_detected(
-    records: Iterable[ImageRecord], ctx: RunContext, detector: Callable[[str], ImageDetection]
+    records: Iterable[ImageRecord], ctx: RunContext, *, detector: Callable[[str], ImageDetection]
 ) -> Iterator[tuple[ImageRecord, ImageDetection | None]]:
     """Each record with its image's detection (None when the image failed and on_error is skip)."""
     in_flight: deque[ImageRecord] = deque()

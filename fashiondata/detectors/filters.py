@@ -74,7 +74,7 @@ def filter_by_detection(
     detector = DetectImage(checks, face_model, image_root)
 
     def iter_kept() -> Iterator[ImageRecord]:
-        for record, detection in iter_detected(dataset.records, ctx, detector):
+        for record, detection in iter_detected(dataset.records, ctx, detector=detector):
             if detection is None:
                 continue  # unreadable and skipped: already counted by ctx.fail
             reason = rejection(detection, drop_grayscale=drop_grayscale, require_faces=require_faces)
