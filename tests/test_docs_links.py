@@ -35,10 +35,11 @@ def test_format_index_links_a_page_for_every_format_and_every_page() -> None:
     assert [s.name for s in all_formats() if f"| `{s.name}`" not in text] == []
 
 
-def test_docs_index_links_every_recipe_and_guide() -> None:
+def test_docs_index_links_every_recipe_guide_and_reference() -> None:
     index = ROOT / "docs" / "index.md"
     linked = {(index.parent / t).resolve() for t in relative_links(index)}
-    wanted = [*(ROOT / "docs" / "recipes").glob("*.md"), ROOT / "docs" / "api.md", ROOT / "docs" / "cli" / "index.md"]
+    guides = [p for p in (ROOT / "docs").glob("*.md") if p.name != "index.md"]
+    wanted = [*(ROOT / "docs" / "recipes").glob("*.md"), *guides, ROOT / "docs" / "cli" / "index.md", ROOT / "docs" / "formats" / "index.md"]
     assert [str(p.relative_to(ROOT)) for p in wanted if p.resolve() not in linked] == []
 
 
