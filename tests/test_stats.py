@@ -259,6 +259,17 @@ def test_detect_adds_colour_and_face_shares(sample_photos: Path) -> None:
     assert {k: v for k, v in stats.items() if k != "detect"} == EXPECTED
 
 
+def test_without_a_person_category_persons_come_from_faces(tmp_path: Path, sample_photos: Path) -> None:
+    doc = orjson.loads(FIXTURE.read_bytes())
+    doc["categories"][0]["name"] = "model"  # no person category any more
+    path = tmp_path / "instances_no_person.json"
+    path.write_bytes(orjson.dumps(doc))
+    assert "persons" not in fashiondata.api.stats(path).data["stats"]
+    stats = fashiondata.api.stats(path, detect=True, images=sample_photos).data["stats"]
+    # faces: astronaut.jpg 1, astronaut_gray.png 1, coffee.jpg 0, chelsea.jpg 0
+    assert stats["persons"] == {"source": "faces", "0": 2, "1": 2, "many": 0, "shares": {"0": 0.5, "1": 0.5, "many": 0.0}}
+
+
 def test_detect_with_a_missing_image_follows_on_error(tmp_path: Path, sample_photos: Path) -> None:
     with pytest.raises(FileNotFoundError):
         fashiondata.api.stats(FIXTURE, detect=True, checks="color", images=tmp_path)
