@@ -136,12 +136,15 @@ def finding_from_error(error: ParseError, *, image: str | None = None) -> Findin
 # ---------------------------------------------------------------- geometry checks (pure)
 
 
-def check_annotation(ann: Annotation, width: int, height: int, backend: str | None = None) -> list[tuple[str, str]]:
-    """(code, message) for each defect of one annotation on a ``width`` × ``height`` image."""
+def check_annotation(
+    ann: Annotation, width: int, height: int, backend: str | None = None, reasons: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """(code, message) for each defect of one annotation on a ``width`` × ``height`` image
+    (``reasons``: the rings' :func:`validity_reasons` when the caller computed them in a batch)."""
     issues: list[tuple[str, str]] = []
     seg = ann.segmentation
     if isinstance(seg, Polygons):
-        issues.extend(check_rings(seg.rings, width, height, backend))
+        issues.extend(check_rings(seg.rings, width, height, backend, reasons))
     elif isinstance(seg, Rle):
         if tuple(seg.size) != (height, width):
             issues.append(("rle-size-mismatch", f"RLE size {list(seg.size)} is not the image's [{height}, {width}]"))
@@ -164,7 +167,24 @@ def check_annotation(ann: Annotation, width: int, height: int, backend: str | No
     return issues
 
 
-def check_rings(rings: Sequence[Sequence[float]], width: int, height: int, backend: str | None = None) -> list[tuple[str, str]]:
+def validity_reasons(rings: Sequence[Sequence[float]]) -> list[str]:
+    """shapely's ``is_valid_reason`` of each ring of 3 points or more ("" for shorter ones), in one
+    vectorised call: rings differ in length, so they go in as one ragged coordinate array."""
+    points = [np.asarray(ring, dtype=float).reshape(-1, 2) for ring in rings]
+    kept = [i for i, p in enumerate(points) if len(p) >= 3]
+    reasons = [""] * len(points)
+    if kept:
+        ring_ids = np.repeat(np.arange(len(kept)), [len(points[i]) for i in kept])
+        shapes = shapely.polygons(shapely.linearrings(np.concatenate([points[i] for i in kept]), indices=ring_ids))
+        for i, reason in zip(kept, shapely.is_valid_reason(shapes)):
+            reasons[i] = reason
+    return reasons
+
+
+def check_rings(
+    rings: Sequence[Sequence[float]], width: int, height: int, backend: str | None = None,
+    reasons: Sequence[str] | None = None,
+) -> list[tuple[str, str]]:
     """(code, message) for each degenerate, self-intersecting or out-of-image polygon ring.
 
     >>> check_rings([[0, 0, 10, 0, 10, 10, 0, 10], [20, 20, 30, 20, 25, 30]], 100, 100)  # two parts
@@ -187,10 +207,10 @@ def check_rings(rings: Sequence[Sequence[float]], width: int, height: int, backe
         if len(points) and (points.min() < 0 or points[:, 0].max() > width or points[:, 1].max() > height):
             outside = True
     if candidates:
-        reasons = [shapely.is_valid_reason(shapely.polygons(points)) for _, points in candidates]  # rings differ in length
-        for (index, points), reason in zip(candidates, reasons):
-            if reason != "Valid Geometry" and crosses_itself(points):
-                issues.append(("polygon-self-intersecting", f"ring {index} crosses itself: {reason}"))
+        reasons = reasons if reasons is not None else validity_reasons(rings)
+        for index, points in candidates:
+            if reasons[index] != "Valid Geometry" and crosses_itself(points):
+                issues.append(("polygon-self-intersecting", f"ring {index} crosses itself: {reasons[index]}"))
     if outside:
         issues.append(("polygon-outside-image", f"polygon points leave the {width}x{height} image"))
     return issues
@@ -209,7 +229,7 @@ def crosses_itself(points: np.ndarray) -> bool:
 def ring_area(points: np.ndarray) -> float:
     """Shoelace area of an N×2 ring (0 for a symmetric bow tie too: see :func:`encloses_nothing`)."""
     x, y = points[:, 0], points[:, 1]
-    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
+    return abs(float(x[:-1] @ y[1:] - x[1:] @ y[:-1] + x[-1] * y[0] - x[0] * y[-1])) / 2
 
 
 def encloses_nothing(points: np.ndarray) -> bool:
@@ -301,11 +321,15 @@ class CheckRecord:
             else:
                 for code, message in check_image_file(path, record.width, record.height, self.backend)[0]:
                     add(code, message)
+        reasons = iter(validity_reasons(  # one shapely call for every ring of the image
+            [ring for a in record.annotations if isinstance(a.segmentation, Polygons) for ring in a.segmentation.rings]
+        ))
         for index, ann in enumerate(record.annotations):
             location = item.locations[index] if item.locations else f"annotation {index}"
             if ann.category_id not in self.category_ids:
                 add("category-undeclared", f"category id {ann.category_id} is not declared", location, ann.id)
-            for code, message in check_annotation(ann, record.width, record.height, self.backend):
+            own = [next(reasons) for _ in ann.segmentation.rings] if isinstance(ann.segmentation, Polygons) else None
+            for code, message in check_annotation(ann, record.width, record.height, self.backend, own):
                 add(code, message, location, ann.id)
         return RecordResult(
             tuple(found), record.id, tuple(a.id for a in record.annotations if a.id is not None), record.file_name
