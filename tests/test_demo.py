@@ -118,3 +118,20 @@ def test_cli_demo_prints_each_output(run_cli, tmp_path) -> None:
     assert json.loads(result.stdout)["outputs"][-1] == str(tmp_path / "d" / "preview.png")
     again = run_cli("demo", tmp_path / "d")
     assert again.exit_code == 2 and "exists and is not empty" in again.stderr
+
+
+def test_same_bytes_on_a_second_run_with_two_worker_processes(demo_run, tmp_path) -> None:
+    from fashiondata.context import RunContext
+    from fashiondata.executor import make_executor
+
+    out, _ = demo_run
+    pool = make_executor("process:2")
+    try:
+        demo.run_demo(tmp_path / "again", ctx=RunContext(executor=pool))
+    finally:
+        pool.close()
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    assert tree(tmp_path / "again") == tree(out)
