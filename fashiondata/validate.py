@@ -590,6 +590,8 @@ def load_yolo_layout(path: str) -> YoloLayout:
         raise ParseError(yaml_path or path, "names must be a list or a mapping", "names")
     class_count = None
     if isinstance(names, list):
+        if not all(isinstance(name, (str, int)) for name in names):  # also stops YAML alias bombs
+            raise ParseError(yaml_path or path, "names must be a list of names", "names")
         class_count = len(names)
     elif isinstance(names, dict):
         if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in names):
@@ -597,6 +599,10 @@ def load_yolo_layout(path: str) -> YoloLayout:
         class_count = max(names, default=-1) + 1
     kpt = config.get("kpt_shape")
     kpt_shape = (int(kpt[0]), int(kpt[1])) if isinstance(kpt, list) and len(kpt) == 2 and all(isinstance(v, int) for v in kpt) else None
+    for key in ("train", "val", "test", "minival"):
+        value = config.get(key)
+        if value is not None and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+            raise ParseError(yaml_path or path, f"{key} must be a path or a list of paths", key)
     images = _yolo_images(root, config)
     pairs = tuple((image, label_path_of(image)) for image in images)
     labels = {label for _, label in pairs}

@@ -368,3 +368,9 @@ def test_the_documented_examples_find_what_docs_validate_md_shows(fixtures: Path
         ("yolo-duplicate-line", "line 2"),
         ("yolo-mixed-boxes-segments", None),
     ]
+
+
+def test_a_yaml_alias_bomb_is_refused_by_validate_too(fixtures: Path, run_cli) -> None:
+    result = run_cli("validate", fixtures / "broken" / "yolo_yaml_alias_bomb")
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("data.yaml: val: val must be a path or a list of paths")
