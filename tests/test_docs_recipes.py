@@ -1,4 +1,4 @@
-"""Every command of docs/recipes/*.md runs, in order, against the bundled fixtures.
+"""Every command of docs/recipes/*.md (and of pages that opt in) runs, in order, on the bundled fixtures.
 
 A recipe names the folders and files its commands use as a user would have them
 (``DeepFashion-MultiModal/segm``, ``Annotations/``…) and says in an HTML comment which bundled data
@@ -28,7 +28,10 @@ from click.testing import CliRunner
 from fashiondata_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = sorted((ROOT / "docs" / "recipes").glob("*.md"))
+#: the recipes, and any other page that opts in with a recipe-inputs comment (format pages' "Try it")
+RECIPES = sorted(
+    {*(ROOT / "docs" / "recipes").glob("*.md"), *(p for p in (ROOT / "docs").rglob("*.md") if "<!-- recipe-inputs" in p.read_text(encoding="utf-8"))}
+)
 BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.DOTALL | re.MULTILINE)
 INPUTS = re.compile(r"<!-- recipe-inputs\n(.*?)-->", re.DOTALL)
 OUTPUTS = re.compile(r"<!-- recipe-outputs (.*?)-->", re.DOTALL)
@@ -68,12 +71,12 @@ def test_commands_are_read_from_bash_blocks(text: str, expected: list[list[str]]
 
 
 def test_every_recipe_of_the_issue_exists() -> None:
-    names = {p.stem for p in RECIPES}
+    names = {p.stem for p in RECIPES if p.parent.name == "recipes"}
     assert {"what-is-pants", "thesis-via", "deepfashion2-detectron2", "labelimg-tfod", "pixel-labelling"} <= names
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", RECIPES, ids=[p.stem for p in RECIPES])
+@pytest.mark.parametrize("recipe", RECIPES, ids=[str(p.relative_to(ROOT / "docs")) for p in RECIPES])
 def test_recipe_commands_run_on_the_fixtures(
     recipe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
