@@ -23,8 +23,8 @@ Instances: ``--instances per-class`` (default: one annotation per class present,
 part a polygon ring of it) or ``components`` (one per 8-connected region). Rings follow pixel edges
 (:func:`fashiondata.raster.trace_components`), so pycocotools fills them back to the same pixels;
 ``--tolerance`` simplifies them (Douglas-Peucker, scaled down for small and thin parts). Holes:
-``bridge`` (a zero-width cut joins each hole to its outer ring), ``rle`` (a region with holes
-becomes an RLE mask) or ``fill`` (lossy, counted). ``--min-area`` drops regions of fewer pixels
+``bridge`` (a zero-width cut joins each hole to its outer ring), ``rle`` (an instance with a hole
+becomes an exact RLE mask) or ``fill`` (lossy, counted). ``--min-area`` drops regions of fewer pixels
 (counted). The report's ``fidelity`` gives mask → polygon → mask IoU per class.
 
 Written (``coco2masks``, ``yolo2masks``)::
