@@ -69,7 +69,7 @@ def test_shop_csv_split_and_records_agree(demo_run) -> None:
     rows = list(csv.DictReader((out / "shop_labels.csv").open()))
     split = {name: list(csv.DictReader((out / "shop_split" / f"{name}_labels.csv").open())) for name in ("train", "test")}
     assert len({r["filename"] for r in split["train"]}) == 5 and len({r["filename"] for r in split["test"]}) == 1
-    assert sorted(map(str, rows), key=str) == sorted(map(str, split["train"] + split["test"]), key=str)
+    assert sorted(tuple(r.values()) for r in rows) == sorted(tuple(r.values()) for r in split["train"] + split["test"])
     label_ids = {name: i for i, name in enumerate(
         ("top", "outer", "skirt", "dress", "pants", "leggings", "headwear", "belt", "footwear", "bag"), 1)}
     for name in ("train", "test"):
