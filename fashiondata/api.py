@@ -768,6 +768,8 @@ def stats(
         check_destination(report_dir, overwrite=ctx.overwrite)
     if images is not None and any(o.name == "images" for o in spec.read_options):
         options["images"] = images
+    if not detect and (checks is not None or face_model is not None):
+        raise ValidationError("--checks and --face-model apply with --detect")
     detector = None
     if detect:
         root = os.fspath(images) if images is not None else _default_image_root(paths[0])

@@ -14,7 +14,7 @@ import pytest
 import fashiondata
 from fashiondata import stats as statistics
 from fashiondata.context import RunContext
-from fashiondata.errors import MissingDependencyError, ParseError
+from fashiondata.errors import MissingDependencyError, ParseError, ValidationError
 from fashiondata.executor import ProcessExecutor
 from fashiondata.model import CategoryTable, ImageRecord, Polygons, Rle
 
@@ -278,6 +278,11 @@ def test_detect_with_a_missing_image_follows_on_error(tmp_path: Path, sample_pho
     assert sum(report.skipped.values()) == 4
     assert report.data["stats"]["images"] == 4  # the annotations are still counted
     assert report.data["stats"]["detect"]["color_checked"] == 0
+
+
+def test_detection_options_without_detect_are_refused() -> None:
+    with pytest.raises(ValidationError, match="--detect"):
+        fashiondata.api.stats(FIXTURE, checks="color")
 
 
 def test_html_report_is_self_contained_with_its_plots(tmp_path: Path) -> None:
