@@ -88,7 +88,10 @@ def main() -> None:
         ("orjson.loads (floor)", [sys.executable, "-c", FLOOR, str(path)]),
         ("fashiondata stats --json", [fashiondata, "stats", str(path), "--json", "--quiet"]),
     ]
-    peer_ok = subprocess.run([args.peer_python, "-c", "import datumaro"], check=False, capture_output=True).returncode == 0
+    try:
+        peer_ok = subprocess.run([args.peer_python, "-c", "import datumaro"], check=False, capture_output=True).returncode == 0
+    except OSError:  # no such interpreter
+        peer_ok = False
     if peer_ok:
         rows.append(("datumaro compute_ann_statistics", [args.peer_python, "-c", DATUMARO, str(path.parents[1])]))
     results = {}
