@@ -27,7 +27,10 @@ def command(
     images_dir: str, checks: str | None, face_model: str | None, csv_path: str | None, overwrite: bool,
     as_json: bool, quiet: bool, **shared: object,
 ) -> None:
-    """Check every image under IMAGES_DIR: color/monochrome/grayscale/bw, faces, persons 0/1/many, selfie."""
+    """Colour kind, faces, persons and selfie of every image under IMAGES_DIR.
+
+    Colour kinds: color, monochrome, grayscale, bw; persons: 0, 1 or many faces.
+    """
     ctx = make_context(quiet=quiet, overwrite=overwrite, **shared)
     report = fashiondata.api.detect(images_dir, checks=checks, face_model=face_model, csv_path=csv_path, ctx=ctx)
     if not as_json and not quiet:
