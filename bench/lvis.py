@@ -22,7 +22,6 @@ Each whole process is timed (wall clock) and its peak memory read from
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import shutil
 import statistics
@@ -44,7 +43,8 @@ MEASURE = (
     "import resource, subprocess, sys, time\n"
     "start = time.perf_counter()\n"
     "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-    "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)\n"
 )
 
 
@@ -129,11 +129,16 @@ def generate(images: int, seed: int = 0) -> dict:
             "licenses": [], "images": doc_images, "annotations": annotations, "categories": categories}
 
 
-def measure(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak MB of the largest process) of one whole process and its workers."""
+def _has_ultralytics(python: str) -> bool:
+    probe = [python, "-c", "import ultralytics.data.converter"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+def measure(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, peak MB of the largest process, CPU seconds) of one whole process and its workers."""
     out = subprocess.run([sys.executable, "-c", MEASURE, *command], check=True, capture_output=True, text=True)
-    wall, peak_kb = out.stdout.split()
-    return float(wall), int(peak_kb) / 1024
+    wall, peak_kb, cpu = out.stdout.split()
+    return float(wall), int(peak_kb) / 1024, float(cpu)
 
 
 def main() -> None:
@@ -143,6 +148,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (the median is printed)")
     parser.add_argument("--workers", type=int, default=2, help="-j for fashiondata")
     parser.add_argument("--input", type=Path, help="an LVIS file to use instead of generating one")
+    parser.add_argument("--peer-python", default=sys.executable,
+                        help="the Python that has ultralytics (a scratch venv: it pulls PyTorch)")
     args = parser.parse_args()
 
     source = args.input or DATA / f"lvis_{args.images}_{args.seed}" / "lvis_v1_train.json"
@@ -165,17 +172,18 @@ def main() -> None:
                 sys.executable, "-m", "fashiondata_cli", "convert", "lvis2yolo", str(source), str(work / "ours"),
                 "-j", str(args.workers), "--quiet", "--overwrite"],
         }
-        if importlib.util.find_spec("ultralytics") is not None:
+        if _has_ultralytics(args.peer_python):
             labels = work / "annotations"
             labels.mkdir()
             (labels / source.name).symlink_to(source)
             runs["ultralytics convert_coco(lvis=True)"] = [
-                sys.executable, "-c",
-                "import sys; from ultralytics.data.converter import convert_coco; "
-                "convert_coco(sys.argv[1], sys.argv[2], use_segments=True, cls91to80=False, lvis=True)",
+                args.peer_python, "-c",
+                ("import sys; from ultralytics.data.converter import convert_coco; "
+                 "convert_coco(sys.argv[1], sys.argv[2], use_segments=True, cls91to80=False, lvis=True)"),
                 str(labels), str(work / "ultralytics")]
         else:
-            print("note: ultralytics is not installed (pip install 'fashiondata[bench]'): its column is skipped")
+            print(f"note: ultralytics is not importable by {args.peer_python} (pip install 'fashiondata[bench]', "
+                  "or give --peer-python): its row is skipped")
         results = {}
         for name, command in runs.items():
             samples = []
@@ -183,16 +191,19 @@ def main() -> None:
                 if "ultralytics" in name:
                     shutil.rmtree(work / "ultralytics", ignore_errors=True)
                 samples.append(measure(command))
-            results[name] = (statistics.median(s[0] for s in samples), max(s[1] for s in samples))
+            results[name] = (
+                statistics.median(s[0] for s in samples), max(s[1] for s in samples),
+                statistics.median(s[2] for s in samples),
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    floor_wall, floor_peak = results["bare orjson.loads (floor)"]
+    floor_wall, floor_peak, _ = results["bare orjson.loads (floor)"]
     annotations = len(orjson.loads(source.read_bytes())["annotations"])
-    print(f"{'command':45s} {'wall s':>8s} {'× floor':>8s} {'ann/s':>10s} {'peak MB':>9s} {'× floor':>8s}")
-    for name, (wall, peak) in results.items():
+    print(f"{'command':45s} {'wall s':>8s} {'× floor':>8s} {'ann/s':>10s} {'peak MB':>9s} {'× floor':>8s} {'CPU s':>7s}")
+    for name, (wall, peak, cpu) in results.items():
         print(f"{name:45s} {wall:8.2f} {wall / floor_wall:8.2f} {annotations / wall:10.0f} {peak:9.0f} "
-              f"{peak / floor_peak:8.2f}")
+              f"{peak / floor_peak:8.2f} {cpu:7.2f}")
 
 
 if __name__ == "__main__":

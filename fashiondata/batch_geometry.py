@@ -37,11 +37,12 @@ def bridge_many(instances: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
     kept = [[np.asarray(p, dtype=np.float64) for p in parts if len(p) >= 3] for parts in instances]
     for index in overlapping(kept):
         area = geometry._union(kept[index])
-        kept[index] = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in geometry._boundary_rings(area, _EMPTY())]
+        kept[index] = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in geometry._boundary_rings(area, _nothing())]
     return join_many(kept)
 
 
-def _EMPTY():  # noqa: N802  (an empty shapely geometry: nothing to cut out)
+def _nothing():
+    """An empty shapely geometry: nothing to cut out."""
     import shapely
 
     return shapely.Polygon()

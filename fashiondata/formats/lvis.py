@@ -62,7 +62,7 @@ def split_file_name(url: str) -> tuple[str | None, str]:
     """
     head, _, name = url.rstrip("/").rpartition("/")
     parent, _, folder = head.rpartition("/")
-    if not folder or parent.endswith(":/") or parent.endswith(":"):  # a host name is no folder
+    if not folder or parent.endswith((":/", ":")):  # a host name is no folder
         return None, name
     return folder, name
 

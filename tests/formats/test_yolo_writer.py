@@ -93,7 +93,7 @@ def test_format_lines_matches_percent_g_to_1e_5():
     values = np.round(rng.uniform(0, 640, 5000), 2) / 640
     text, _ = format_lines(np.zeros(1, np.int64), values, np.array([len(values)]))
     written = np.array(text.tobytes().split()[1:], dtype=np.float64)
-    assert np.abs(written - np.array(["%g" % v for v in values], dtype=np.float64)).max() <= 1e-5
+    assert np.abs(written - np.array([f"{v:g}" for v in values], dtype=np.float64)).max() <= 1e-5
     assert np.abs(written - values).max() <= 5.0001e-7  # six significant digits
 
 
@@ -311,7 +311,7 @@ def test_link_modes_place_images(tmp_path, mode):
     for split, image_id in (("val2017", 101), ("val2017", 103), ("train2017", 104)):
         (images / split).mkdir(parents=True, exist_ok=True)
         (images / split / f"{image_id:012d}.jpg").write_bytes(b"\xff\xd8\xff jpeg")
-    out, report = convert(tmp_path, SOURCES[1], images=str(images), link_mode=mode, negatives="none")
+    out, _ = convert(tmp_path, SOURCES[1], images=str(images), link_mode=mode, negatives="none")
     placed = sorted(str(p.relative_to(out)) for p in (out / "images").rglob("*.jpg")) if mode != "none" else []
     expected = ["images/train2017/000000000104.jpg", "images/val2017/000000000101.jpg", "images/val2017/000000000103.jpg"]
     assert placed == ([] if mode == "none" else expected)
