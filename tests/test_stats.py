@@ -10,13 +10,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fashiondata
 from fashiondata import stats as statistics
 from fashiondata.context import RunContext
 from fashiondata.errors import MissingDependencyError, ParseError, ValidationError
 from fashiondata.executor import ProcessExecutor
-from fashiondata.model import CategoryTable, ImageRecord, Polygons, Rle
+from fashiondata.model import BBox, CategoryTable, ImageRecord, Polygons, Rle
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stats" / "instances_stats.json"
 
@@ -230,6 +232,43 @@ def test_merging_attribute_tallies_is_associative() -> None:
     assert left.merge(right).to_dict(CategoryTable()) == whole
     assert whole["attributes"]["not_counted"] == {"image.tags": "values are nested lists or objects"}
     assert whole["attributes"]["image"]["n"]["0"] == 2
+
+
+@st.composite
+def records(draw) -> list[ImageRecord]:
+    """Random records whose mask ratios are exact binary fractions (64x64 images, integer areas), so
+    any merge order gives the same floats bit for bit."""
+    out = []
+    for index in range(draw(st.integers(0, 12))):
+        annotations = []
+        for _ in range(draw(st.integers(0, 4))):
+            kind = draw(st.sampled_from(["polygon", "rle", "box"]))
+            ring = [0, 0, draw(st.integers(1, 64)), 0, 0, draw(st.integers(1, 64))]
+            segmentation = {
+                "polygon": Polygons((ring + ([0, 0] if draw(st.booleans()) else []),)),
+                "rle": Rle((64, 64), [4096 - 16, 16]),
+                "box": None,
+            }[kind]
+            annotations.append(fashiondata.Annotation(
+                draw(st.integers(1, 3)), BBox(0, 0, 4, 4), segmentation,
+                area=float(draw(st.integers(0, 5000))) if draw(st.booleans()) else None,
+                attributes={"occlusion": draw(st.integers(1, 3))},
+            ))
+        out.append(ImageRecord(f"{index}.jpg", 64, 64, tuple(annotations), attributes={"people": draw(st.sampled_from(["one", "none"]))}))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(records(), st.integers(0, 12), st.integers(0, 12))
+def test_tally_merge_is_associative_in_any_split(items: list[ImageRecord], i: int, j: int) -> None:
+    i, j = sorted((min(i, len(items)), min(j, len(items))))
+    step = statistics.TallyChunk(frozenset({1}))
+    table = CategoryTable.from_names(["person", "top", "pants"])
+    whole = step(items).to_dict(table, persons_source="annotations")
+    left = step(items[:i]).merge(step(items[i:j])).merge(step(items[j:]))
+    right = step(items[:i]).merge(step(items[i:j]).merge(step(items[j:])))
+    assert left.to_dict(table, persons_source="annotations") == whole
+    assert right.to_dict(table, persons_source="annotations") == whole
 
 
 def test_category_table_in_detectron2_style() -> None:
