@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycocotools.coco import COCO
 
 from fashiondata import raster
@@ -15,6 +17,7 @@ from fashiondata.errors import OutputExistsError, ValidationError
 from fashiondata.fix import clip_bbox, repair_annotation, repair_rings
 from fashiondata.geometry import bridge_rings
 from fashiondata.model import Annotation, BBox, Polygons, Rle
+from fashiondata.validate import check_rings
 
 SQUARE = [0, 0, 4, 0, 4, 4, 0, 4]
 
@@ -172,3 +175,15 @@ def test_clipping_keeps_every_pixel_inside_the_image(outer, hole) -> None:
     assert [code for code, _ in changes] == ["clipped-polygon"]
     before = raster.decode(Polygons((ring,)), 10, 10)
     assert np.array_equal(raster.decode(Polygons(tuple(repaired)), 10, 10), before)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(4, 40), st.integers(4, 40),
+    st.lists(st.lists(st.tuples(st.integers(-20, 60), st.integers(-20, 60)), min_size=1, max_size=9), min_size=1, max_size=3),
+)
+def test_repaired_rings_always_validate_clean(width, height, rings) -> None:
+    """Whatever the rings (degenerate, crossing, outside), what fix keeps passes every ring check."""
+    flat = [[float(v) for point in ring for v in point] for ring in rings]
+    repaired, _changes = repair_rings(flat, width, height)
+    assert check_rings(repaired, width, height) == []
