@@ -316,6 +316,9 @@ class CheckRecord:
         if self.images is not None:
             try:
                 path = join_inside(self.images, record.file_name)
+                if not path.exists() and record.split:  # a root holding split folders (train2017/…)
+                    in_split = join_inside(self.images, f"{record.split}/{record.file_name}")
+                    path = in_split if in_split.exists() else path
             except ValidationError as error:
                 add("file-name-unsafe", str(error))
             else:

@@ -374,3 +374,13 @@ def test_a_yaml_alias_bomb_is_refused_by_validate_too(fixtures: Path, run_cli) -
     result = run_cli("validate", fixtures / "broken" / "yolo_yaml_alias_bomb")
     assert result.exit_code == 2
     assert result.stderr.strip().endswith("data.yaml: val: val must be a path or a list of paths")
+
+
+def test_images_are_found_in_the_split_folder_of_the_root(tmp_path: Path) -> None:
+    (tmp_path / "root" / "val2017").mkdir(parents=True)
+    (tmp_path / "root" / "val2017" / "a.jpg").write_bytes(jpeg_bytes(40, 30))
+    path = tmp_path / "instances_val2017.json"  # split val2017, from the file name
+    path.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
+                                "annotations": [], "categories": []}))
+    assert validate(path, images=tmp_path / "root").findings == []
+    assert [f.code for f in validate(path, images=tmp_path).findings] == ["image-missing"]
