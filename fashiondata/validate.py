@@ -287,7 +287,8 @@ class RecordItem:
 
 @dataclasses.dataclass(frozen=True)
 class RecordResult:
-    """What one record contributes: its findings and the ids the dataset-wide checks need."""
+    """What one record contributes: its findings and what the dataset-wide checks need (its ids, and
+    its file name under its split folder)."""
 
     findings: tuple[Finding, ...]
     image_id: int | None
@@ -335,7 +336,8 @@ class CheckRecord:
             for code, message in check_annotation(ann, record.width, record.height, self.backend, own):
                 add(code, message, location, ann.id)
         return RecordResult(
-            tuple(found), record.id, tuple(a.id for a in record.annotations if a.id is not None), record.file_name
+            tuple(found), record.id, tuple(a.id for a in record.annotations if a.id is not None),
+            f"{record.split}/{record.file_name}" if record.split else record.file_name,
         )
 
 
@@ -348,7 +350,11 @@ def check_records(
     images: str | None = None,
     check_ids: bool = True,
 ) -> list[Finding]:
-    """Run :class:`CheckRecord` over records (map), then the dataset-wide checks (reduce)."""
+    """Run :class:`CheckRecord` over records (map), then the dataset-wide checks (reduce).
+
+    ``check_ids=False`` leaves out the id and category checks, for readers that made them already
+    (:func:`read_coco_leniently` reports them with their JSON pointers).
+    """
     step = CheckRecord(frozenset(categories.ids), backend, images)
     found: list[Finding] = []
     image_ids: Counter[int] = Counter()
