@@ -243,3 +243,39 @@ label_images = st.tuples(
 
 def test_random_valid_pngs_raise_only_fashiondata_errors_in_the_masks_reader() -> None:
     run_with(label_images, lambda a: cv2.imencode(".png", a)[1].tobytes(), "masks")
+
+
+cell = st.one_of(st.integers(-5, 3000).map(str), st.floats(-10, 3000).map(repr), st.sampled_from(["", "nan", "inf", "x", "-0", "1e999"]),
+                 st.text(alphabet="ab./\\:<>&;_- ", max_size=6))
+voc_objects = st.lists(st.tuples(st.text(alphabet="ab_ ", max_size=4), cell, cell, cell, cell), max_size=3)
+
+
+@st.composite
+def voc_documents(draw) -> bytes:
+    """LabelImg-shaped XML whose every value is drawn at random (tags sometimes missing)."""
+    size = "" if draw(st.booleans()) else f"<size><width>{draw(cell)}</width><height>{draw(cell)}</height></size>"
+    objects = "".join(
+        f"<object><name>{n}</name><bndbox><xmin>{a}</xmin><ymin>{b}</ymin><xmax>{c}</xmax><ymax>{d}</ymax></bndbox></object>"
+        for n, a, b, c, d in draw(voc_objects)
+    )
+    text = f"<annotation><filename>{draw(cell)}</filename>{size}{objects}</annotation>"
+    return text.replace("&", "&amp;").replace("<>", "").encode()
+
+
+@st.composite
+def csv_documents(draw) -> bytes:
+    """The box CSV's header and rows of random cells."""
+    rows = draw(st.lists(st.lists(cell, min_size=8, max_size=8), max_size=4))
+    return ("filename,width,height,class,xmin,ymin,xmax,ymax\n" + "".join(",".join(r) + "\n" for r in rows)).encode()
+
+
+@st.composite
+def yolo_labels(draw) -> bytes:
+    """YOLO label lines of random length and values."""
+    lines = draw(st.lists(st.lists(cell, min_size=1, max_size=9), max_size=4))
+    return "".join(" ".join(line) + "\n" for line in lines).encode()
+
+
+@pytest.mark.parametrize("reader, documents", [("voc", voc_documents()), ("csv", csv_documents()), ("yolo", yolo_labels())])
+def test_random_documents_of_the_right_shape_raise_only_fashiondata_errors(reader: str, documents) -> None:
+    run_with(documents, lambda b: b, reader)

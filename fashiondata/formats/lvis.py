@@ -121,9 +121,9 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
         grouped[image_id] = []
     annotations = doc.get("annotations", [])
     for index, obj in enumerate(annotations):
-        members = grouped.get(obj.get("image_id")) if type(obj) is dict else None
+        image_id = obj.get("image_id") if type(obj) is dict else None
+        members = grouped.get(image_id) if type(image_id) is int else None  # a list would be unhashable
         if members is None:
-            image_id = obj.get("image_id") if type(obj) is dict else None
             raise ParseError(path, f"image_id {image_id!r} names no image", f"/annotations/{index}/image_id")
         members.append(index)
     table = CategoryTable(tuple(categories.values()))
