@@ -180,10 +180,14 @@ def parse_annotation(obj: Any, path: object, pointer: str) -> Annotation:
     if (bbox_value := get("bbox")) is not None:
         if type(bbox_value) is not list or len(bbox_value) != 4:
             raise ParseError(path, "bbox must be [x, y, width, height]", f"{pointer}/bbox")
-        _check_numbers(bbox_value, path, f"{pointer}/bbox")
-        bbox = BBox(*bbox_value)
-        if bbox.w < 0 or bbox.h < 0:
+        x, y, w, h = bbox_value
+        if type(w) is not float or type(h) is not float or type(x) is not float or type(y) is not float:
+            _check_numbers(bbox_value, path, f"{pointer}/bbox")  # ints are fine too; this finds a bad one
+        elif w - w + h - h + x - x + y - y != 0:  # NaN or infinity
+            _check_numbers(bbox_value, path, f"{pointer}/bbox")
+        if w < 0 or h < 0:
             raise ParseError(path, f"bbox has a negative size: {bbox_value}", f"{pointer}/bbox")
+        bbox = BBox(x, y, w, h)
     keypoints = None
     if (values := get("keypoints")) is not None:
         if type(values) is not list or len(values) % 3:
@@ -191,7 +195,7 @@ def parse_annotation(obj: Any, path: object, pointer: str) -> Annotation:
         _check_numbers(values, path, f"{pointer}/keypoints")
         keypoints = Keypoints(values)
     area = get("area")
-    if area is not None:
+    if area is not None and (type(area) is not float or area - area != 0):
         _check_numbers([area], path, f"{pointer}/area")
     iscrowd = get("iscrowd", 0)
     if iscrowd not in (0, 1):  # True/False compare equal to 1/0
@@ -205,7 +209,7 @@ def parse_annotation(obj: Any, path: object, pointer: str) -> Annotation:
     annotation_id = get("id")
     if annotation_id is not None and type(annotation_id) is not int:
         _int(annotation_id, path, f"{pointer}/id")
-    extra = obj.keys() - _ANNOTATION_KEY_SET
+    extra = None if obj.keys() <= _ANNOTATION_KEY_SET else obj.keys() - _ANNOTATION_KEY_SET  # no set built
     return Annotation(
         category_id,
         bbox,

@@ -126,7 +126,7 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
         if members is None:
             raise ParseError(path, f"image_id {image_id!r} names no image", f"/annotations/{index}/image_id")
         members.append(index)
-    table = CategoryTable(tuple(categories.values()))
+    table = CategoryTable(tuple(categories[i] for i in sorted(categories)))  # id order: YOLO class order
     info = {k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")}
     records = _iter_records(doc["images"], annotations, grouped, splits, frozenset(table.ids), path)
     return Dataset(table, records, info, (str(path),))
