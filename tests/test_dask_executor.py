@@ -58,3 +58,42 @@ def test_make_executor_builds_a_lazy_dask_executor(spec: str, workers: int | Non
 def test_workers_do_not_apply_to_a_remote_scheduler() -> None:
     with pytest.raises(ValidationError):
         make_executor("dask://127.0.0.1:8786", workers=2)
+
+
+def _tree_bytes(path: Path) -> dict[str, bytes]:
+    if path.is_file():
+        return {path.name: path.read_bytes()}
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "name, source, src_format, dst_format, options",
+    [
+        ("masks2yolo", "masks/deepfashion_mm/index", "masks", "yolo",
+         {"classes": "deepfashion-mm", "link_mode": "none"}),
+        ("lvis2yolo", "lvis/lvis_v1_val.json", "lvis", "yolo", {"link_mode": "none"}),
+        ("df2coco", "df2/train", "df2", "coco", {}),
+    ],
+)
+def test_conversions_are_byte_identical_on_every_executor(
+    dask_executor: DaskExecutor, fixtures: Path, tmp_path: Path, name, source, src_format, dst_format, options
+) -> None:
+    outputs = []
+    for label, executor in (("serial", SerialExecutor()), ("process", make_executor("process:2")),
+                            ("dask", dask_executor)):
+        out = tmp_path / f"{name}-{label}" / ("out" if dst_format == "yolo" else "out.json")
+        fashiondata.convert(fixtures / source, out, src_format=src_format, dst_format=dst_format,
+                            ctx=RunContext(executor=executor), **options)
+        outputs.append(_tree_bytes(out))
+        if label == "process":
+            executor.close()
+    assert outputs[0] and outputs[0] == outputs[1] == outputs[2]
+
+
+def test_stats_are_identical_on_every_executor(dask_executor: DaskExecutor, fixtures: Path) -> None:
+    source = fixtures / "df2" / "train"
+    results = []
+    for executor in (SerialExecutor(), dask_executor):
+        report = fashiondata.api.stats(source, "df2", ctx=RunContext(executor=executor))
+        results.append(report.data["stats"])
+    assert results[0] == results[1] and results[0]["images"] > 0
