@@ -19,10 +19,11 @@ Rules:
 * class = position of the category in the category table (0-based, contiguous): for LVIS without
   ``--categories`` that is ``category_id - 1``, as Ultralytics' ``convert_coco(lvis=True)`` writes;
 * coordinates are divided by the image width/height, clipped to [0, 1] (instances counted), and
-  written with six significant digits in fixed-point notation (Ultralytics writes ``%g``: the same
-  digits, to the last one);
+  written with six significant digits in fixed-point notation (the digits of Ultralytics' ``%g``; a
+  value exactly halfway may round the other way in its last digit);
 * a polygon of one ring is written as it is; an instance in several parts is merged into one ring by
-  zero-width cuts (:func:`fashiondata.geometry.bridge_rings`, the fill is the union of the parts) or,
+  zero-width cuts so that its fill is the union of the parts (:func:`fashiondata.batch_geometry.bridge_many`,
+  a batched :func:`fashiondata.geometry.bridge_rings`) or,
   with ``--multipart split``, written one line per part; an RLE mask (COCO crowd regions) becomes
   the rings traced on its pixel edges (:func:`fashiondata.raster.trace_components`), holes joined by
   zero-width cuts; an annotation with a box only becomes its rectangle; every such change is counted;
