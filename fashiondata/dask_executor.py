@@ -10,11 +10,10 @@ folder must be on a filesystem every worker sees (NFS, or fsspec URLs such as ``
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from fashiondata.executor import _run_chunk, iter_chunks
+from fashiondata.executor import _run_chunk, iter_in_order
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,13 +51,8 @@ class DaskExecutor:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]:
         client = self._get_client()
-        pending: deque[Any] = deque()
-        for chunk in iter_chunks(items, chunksize or 16):
-            pending.append(client.submit(_run_chunk, fn, chunk, pure=False))
-            if len(pending) >= 2 * self.workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+        submit = lambda chunk: client.submit(_run_chunk, fn, chunk, pure=False)  # noqa: E731
+        return iter_in_order(submit, items, chunksize, 2 * self.workers)
 
     def close(self) -> None:
         if self._client is not None:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from fashiondata.errors import FashionDataError, MissingDependencyError, ValidationError
@@ -51,6 +51,20 @@ def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
     return [fn(item) for item in chunk]
 
 
+def iter_in_order(
+    submit: Callable[[list[T]], Any], items: Iterable[T], chunksize: int | None, window: int
+) -> Iterator[R]:
+    """Submit chunks of items (each ``submit`` returns a future), at most ``window`` in flight, and
+    yield their results in input order: the loop every parallel executor shares."""
+    pending: deque[Any] = deque()
+    for chunk in iter_chunks(items, chunksize or 16):
+        pending.append(submit(chunk))
+        if len(pending) >= window:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
+
+
 def iter_chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive lists of ``size`` items (the last may be shorter)."""
     chunk: list[T] = []
@@ -84,14 +98,7 @@ class ProcessExecutor:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]:
         pool = self._get_pool()
-        size = chunksize or 16
-        pending: deque[Future[list[R]]] = deque()
-        for chunk in iter_chunks(items, size):
-            pending.append(pool.submit(_run_chunk, fn, chunk))
-            if len(pending) >= 2 * self.workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+        return iter_in_order(lambda chunk: pool.submit(_run_chunk, fn, chunk), items, chunksize, 2 * self.workers)
 
     def close(self) -> None:
         if self._pool is not None:

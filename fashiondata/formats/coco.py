@@ -31,7 +31,7 @@ import gc
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,18 @@ def _parse_rings_fast(rings: list, path: object, pointer: str) -> Polygons:
     return parse_segmentation(rings, path, f"{pointer}/segmentation")  # type: ignore[return-value]  # raises
 
 
+def check_references(
+    annotation: Annotation, category_ids: Container[int], seen_ids: set[int], path: object, pointer: str
+) -> None:
+    """Raise ParseError for an undeclared category or an annotation id seen before (then remember it)."""
+    if annotation.category_id not in category_ids:
+        raise ParseError(path, f"category_id {annotation.category_id} is not declared", f"{pointer}/category_id")
+    if annotation.id is not None:
+        if annotation.id in seen_ids:
+            raise ParseError(path, f"duplicate annotation id {annotation.id}", f"{pointer}/id")
+        seen_ids.add(annotation.id)
+
+
 def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
     """A parsed COCO document into a materialised :class:`Dataset` (one pass over annotations)."""
     if not isinstance(doc, dict):
@@ -281,14 +293,7 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
         image_id = obj.get("image_id")
         if type(image_id) is not int or image_id not in grouped:
             raise ParseError(path, f"image_id {image_id!r} names no image", f"{pointer}/image_id")
-        if annotation.category_id not in seen_categories:
-            raise ParseError(
-                path, f"category_id {annotation.category_id} is not declared", f"{pointer}/category_id"
-            )
-        if annotation.id is not None:
-            if annotation.id in seen_annotations:
-                raise ParseError(path, f"duplicate annotation id {annotation.id}", f"{pointer}/id")
-            seen_annotations.add(annotation.id)
+        check_references(annotation, seen_categories, seen_annotations, path, pointer)
         grouped[image_id].append(annotation)
 
     split = split_from_filename(path)
@@ -325,14 +330,9 @@ def stream_document(
             _int(obj.get("id"), path, f"{pointer}/id")
             annotations = []
             for position, ann_obj in members:
-                annotation = parse_annotation(ann_obj, path, f"/annotations/{position}")
-                if annotation.category_id not in table:
-                    raise ParseError(path, f"category_id {annotation.category_id} is not declared",
-                                     f"/annotations/{position}/category_id")
-                if annotation.id is not None:
-                    if annotation.id in seen_annotations:
-                        raise ParseError(path, f"duplicate annotation id {annotation.id}", f"/annotations/{position}/id")
-                    seen_annotations.add(annotation.id)
+                ann_pointer = f"/annotations/{position}"
+                annotation = parse_annotation(ann_obj, path, ann_pointer)
+                check_references(annotation, table, seen_annotations, path, ann_pointer)
                 annotations.append(annotation)
             image_split = prepare_image(obj, image_position) if prepare_image else None
             record = parse_image(obj, path, pointer, tuple(annotations), image_split or split)

@@ -146,14 +146,7 @@ def _iter_records(
             for position in grouped[obj["id"]]:
                 pointer = f"/annotations/{position}"
                 annotation = coco.parse_annotation(annotations[position], path, pointer)
-                if annotation.category_id not in category_ids:
-                    raise ParseError(
-                        path, f"category_id {annotation.category_id} is not declared", f"{pointer}/category_id"
-                    )
-                if annotation.id is not None:
-                    if annotation.id in seen_annotations:
-                        raise ParseError(path, f"duplicate annotation id {annotation.id}", f"{pointer}/id")
-                    seen_annotations.add(annotation.id)
+                coco.check_references(annotation, category_ids, seen_annotations, path, pointer)
                 parsed.append(annotation)
             record = coco.parse_image(obj, path, f"/images/{index}", tuple(parsed), splits[index] or default_split)
             yield dataclasses.replace(record, source=source)
