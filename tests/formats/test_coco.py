@@ -62,8 +62,8 @@ def test_corpus_file_round_trips_exactly(corpus: Path, tmp_path: Path, name: str
         if ann.get("segmentation"):
             image = images[ann["image_id"]]
             h, w = image["height"], image["width"]
-            decode = lambda a: raster.decode(coco.parse_segmentation(a["segmentation"], "", ""), h, w)  # noqa: E731
-            assert np.array_equal(decode(mine), decode(ann))
+            masks = [raster.decode(coco.parse_segmentation(a["segmentation"], "", ""), h, w) for a in (mine, ann)]
+            assert np.array_equal(*masks)
     assert all(item["id"] > 0 for key in ("images", "annotations") for item in ours[key])
     COCO(str(out))  # the reference reader loads it
 
