@@ -29,20 +29,37 @@ def main() -> None:
     args = parser.parse_args()
     path = HERE / "_data" / f"{args.shape}_{args.images // 1000}k.json"
     if not path.exists():
-        run_command([sys.executable, str(HERE / "generate_coco.py"), "--shape", args.shape,
-                     "--images", str(args.images), str(path)])
+        run_command(
+            [
+                sys.executable,
+                str(HERE / "generate_coco.py"),
+                "--shape",
+                args.shape,
+                "--images",
+                str(args.images),
+                str(path),
+            ]
+        )
     import orjson
 
     annotations = len(orjson.loads(path.read_bytes())["annotations"])
-    rows = [("orjson.loads (floor)", *run_python(f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())",
-                                                  repeat=args.repeat))]
+    rows = [
+        (
+            "orjson.loads (floor)",
+            *run_python(f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())", repeat=args.repeat),
+        )
+    ]
     fashiondata_bin = shutil.which("fashiondata")
     ours = [fashiondata_bin] if fashiondata_bin else [sys.executable, "-m", "fashiondata_cli"]
     walls, peaks = zip(*(run_command([*ours, "info", str(path), "--json", "--quiet"]) for _ in range(args.repeat)))
     rows.append(("fashiondata info --json", sorted(walls)[len(walls) // 2], max(peaks)))
     if importlib.util.find_spec("pycocotools"):
-        rows.append(("pycocotools COCO()", *run_python(
-            f"from pycocotools.coco import COCO; COCO({str(path)!r})", repeat=args.repeat)))
+        rows.append(
+            (
+                "pycocotools COCO()",
+                *run_python(f"from pycocotools.coco import COCO; COCO({str(path)!r})", repeat=args.repeat),
+            )
+        )
     print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB, {annotations:,} annotations")
     print_table(rows, items=annotations, unit="ann", floor="orjson.loads (floor)")
 

@@ -35,9 +35,19 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 LANDMARKS = {1: 25, 2: 33, 3: 31, 4: 39, 5: 15, 6: 15, 7: 10, 8: 14, 9: 8, 10: 29, 11: 37, 12: 19, 13: 19}
 NAMES = {
-    1: "short sleeve top", 2: "long sleeve top", 3: "short sleeve outwear", 4: "long sleeve outwear", 5: "vest",
-    6: "sling", 7: "shorts", 8: "trousers", 9: "skirt", 10: "short sleeve dress", 11: "long sleeve dress",
-    12: "vest dress", 13: "sling dress",
+    1: "short sleeve top",
+    2: "long sleeve top",
+    3: "short sleeve outwear",
+    4: "long sleeve outwear",
+    5: "vest",
+    6: "sling",
+    7: "shorts",
+    8: "trousers",
+    9: "skirt",
+    10: "short sleeve dress",
+    11: "long sleeve dress",
+    12: "vest dress",
+    13: "sling dress",
 }
 SIZES = ((468, 624), (640, 960), (748, 585), (800, 800), (540, 720))
 
@@ -102,9 +112,15 @@ def generate(root: Path, images: int, seed: int) -> None:
             for _ in range(LANDMARKS[category_id]):
                 landmarks += [rng.randint(x1, x2), rng.randint(y1, y2), rng.choice((0, 1, 2, 2))]
             doc[f"item{index}"] = {
-                "segmentation": parts, "scale": rng.randint(1, 3), "viewpoint": rng.randint(1, 3),
-                "zoom_in": rng.randint(1, 3), "landmarks": landmarks, "style": rng.randint(0, 2),
-                "bounding_box": [x1, y1, x2, y2], "category_id": category_id, "occlusion": rng.randint(1, 3),
+                "segmentation": parts,
+                "scale": rng.randint(1, 3),
+                "viewpoint": rng.randint(1, 3),
+                "zoom_in": rng.randint(1, 3),
+                "landmarks": landmarks,
+                "style": rng.randint(0, 2),
+                "bounding_box": [x1, y1, x2, y2],
+                "category_id": category_id,
+                "occlusion": rng.randint(1, 3),
                 "category_name": NAMES[category_id],
             }
         (root / "annos" / f"{number:06d}.json").write_bytes(orjson.dumps(doc))
@@ -144,17 +160,49 @@ def main() -> None:
     cli = [sys.executable, "-m", "fashiondata_cli"]
     rows = [
         ("floor: orjson parse + JPEG headers", *timed([sys.executable, "-c", FLOOR, str(root)], args.repeat)),
-        ("ours: info --format df2 (read only)", *timed([*cli, "info", str(root), "--format", "df2", "--quiet"], args.repeat)),
-        ("ours: convert df2coco", *timed([*cli, "convert", "df2coco", str(root), str(out / "s.json"), "--overwrite", "--quiet"], args.repeat)),
-        ("ours: convert df2coco -j 2", *timed([*cli, "convert", "df2coco", str(root), str(out / "p.json"), "--overwrite", "--quiet", "-j", "2"], args.repeat)),
-        ("ours: convert df2coco --area bbox", *timed([*cli, "convert", "df2coco", str(root), str(out / "b.json"), "--overwrite", "--quiet", "--area", "bbox"], args.repeat)),
+        (
+            "ours: info --format df2 (read only)",
+            *timed([*cli, "info", str(root), "--format", "df2", "--quiet"], args.repeat),
+        ),
+        (
+            "ours: convert df2coco",
+            *timed([*cli, "convert", "df2coco", str(root), str(out / "s.json"), "--overwrite", "--quiet"], args.repeat),
+        ),
+        (
+            "ours: convert df2coco -j 2",
+            *timed(
+                [*cli, "convert", "df2coco", str(root), str(out / "p.json"), "--overwrite", "--quiet", "-j", "2"],
+                args.repeat,
+            ),
+        ),
+        (
+            "ours: convert df2coco --area bbox",
+            *timed(
+                [
+                    *cli,
+                    "convert",
+                    "df2coco",
+                    str(root),
+                    str(out / "b.json"),
+                    "--overwrite",
+                    "--quiet",
+                    "--area",
+                    "bbox",
+                ],
+                args.repeat,
+            ),
+        ),
         ("ours: CLI start-up (fashiondata --help)", *timed([*cli, "--help"], args.repeat)),
     ]
     print(f"{args.images} DeepFashion2 annotation files; no peer (the official converter does not run)")
     floor_wall, floor_cpu = rows[0][1], rows[0][2]
-    print(f"{'task':<42} {'wall s':>7} {'images/s':>9} {'CPU s':>7} {'peak MB':>8} {'wall×floor':>11} {'CPU×floor':>10}")
+    print(
+        f"{'task':<42} {'wall s':>7} {'images/s':>9} {'CPU s':>7} {'peak MB':>8} {'wall×floor':>11} {'CPU×floor':>10}"
+    )
     for name, wall, cpu, peak in rows:
-        print(f"{name:<42} {wall:>7.2f} {args.images / wall:>9,.0f} {cpu:>7.2f} {peak:>8.0f} {wall / floor_wall:>11.2f} {cpu / floor_cpu:>10.2f}")
+        print(
+            f"{name:<42} {wall:>7.2f} {args.images / wall:>9,.0f} {cpu:>7.2f} {peak:>8.0f} {wall / floor_wall:>11.2f} {cpu / floor_cpu:>10.2f}"
+        )
     shutil.rmtree(out, ignore_errors=True)
 
 

@@ -73,12 +73,31 @@ def instance_inputs(images: int, seed: int) -> tuple[Path, Path]:
             continue
         x, y, w, h = ann["bbox"]
         dx, dy = rng.uniform(-0.1, 0.1) * w, rng.uniform(-0.1, 0.1) * h
-        box = [round(x + dx, 2), round(y + dy, 2), round(w * rng.uniform(0.9, 1.1), 2), round(h * rng.uniform(0.9, 1.1), 2)]
-        results.append({"image_id": ann["image_id"], "category_id": ann["category_id"], "bbox": box, "score": round(rng.random(), 4)})
+        box = [
+            round(x + dx, 2),
+            round(y + dy, 2),
+            round(w * rng.uniform(0.9, 1.1), 2),
+            round(h * rng.uniform(0.9, 1.1), 2),
+        ]
+        results.append(
+            {
+                "image_id": ann["image_id"],
+                "category_id": ann["category_id"],
+                "bbox": box,
+                "score": round(rng.random(), 4),
+            }
+        )
     category_ids = [c["id"] for c in gt["categories"]]
     for image in gt["images"][::5]:
         box = [rng.uniform(0, 300), rng.uniform(0, 300), rng.uniform(10, 200), rng.uniform(10, 200)]
-        results.append({"image_id": image["id"], "category_id": rng.choice(category_ids), "bbox": [round(v, 2) for v in box], "score": round(rng.random(), 4)})
+        results.append(
+            {
+                "image_id": image["id"],
+                "category_id": rng.choice(category_ids),
+                "bbox": [round(v, 2) for v in box],
+                "score": round(rng.random(), 4),
+            }
+        )
     gt_path.write_bytes(orjson.dumps(gt))
     results_path.write_bytes(orjson.dumps(results))
     return gt_path, results_path
@@ -119,7 +138,10 @@ def median_command(argv: list[str], repeat: int) -> tuple[float, float]:
 
 
 def print_cpu(rows: list[tuple[str, list[str]]]) -> None:
-    print("CPU s (user+sys, mean per run): " + ", ".join(f"{name} {CPU_SECONDS[' '.join(argv)]:.2f}" for name, argv in rows))
+    print(
+        "CPU s (user+sys, mean per run): "
+        + ", ".join(f"{name} {CPU_SECONDS[' '.join(argv)]:.2f}" for name, argv in rows)
+    )
 
 
 def main() -> None:

@@ -63,8 +63,12 @@ def generate(shape: str, images: int, seed: int = 0, per_image: int = 12) -> dic
         category: dict = {"id": cid, "name": f"category_{cid}"}
         if lvis:
             category.update(
-                synset=f"category_{cid}.n.01", synonyms=[f"category_{cid}", f"thing {cid}"],
-                **{"def": f"definition {cid}"}, frequency=rng.choice("rcf"), image_count=0, instance_count=0,
+                synset=f"category_{cid}.n.01",
+                synonyms=[f"category_{cid}", f"thing {cid}"],
+                **{"def": f"definition {cid}"},
+                frequency=rng.choice("rcf"),
+                image_count=0,
+                instance_count=0,
             )
         else:
             category["supercategory"] = "thing"
@@ -74,8 +78,12 @@ def generate(shape: str, images: int, seed: int = 0, per_image: int = 12) -> dic
     for image_id in range(1, images + 1):
         width, height = rng.choice([(640, 480), (800, 600), (1024, 768), (480, 640)])
         split = "train2017" if rng.random() < 0.9 else "val2017"
-        image: dict = {"id": image_id, "width": width, "height": height,
-                       "coco_url": f"http://images.cocodataset.org/{split}/{image_id:012d}.jpg"}
+        image: dict = {
+            "id": image_id,
+            "width": width,
+            "height": height,
+            "coco_url": f"http://images.cocodataset.org/{split}/{image_id:012d}.jpg",
+        }
         if lvis:
             image["neg_category_ids"] = rng.sample(category_ids, 3)
             image["not_exhaustive_category_ids"] = rng.sample(category_ids, 1) if rng.random() < 0.2 else []
@@ -86,23 +94,42 @@ def generate(shape: str, images: int, seed: int = 0, per_image: int = 12) -> dic
             category_id = rng.choice(category_ids)
             if rng.random() < 0.01:
                 segmentation, bbox = _crowd_rle(rng, width, height)
-                annotations.append({"id": ann_id, "image_id": image_id, "category_id": category_id,
-                                    "segmentation": segmentation, "area": bbox[2] * bbox[3], "bbox": bbox,
-                                    "iscrowd": 1})
+                annotations.append(
+                    {
+                        "id": ann_id,
+                        "image_id": image_id,
+                        "category_id": category_id,
+                        "segmentation": segmentation,
+                        "area": bbox[2] * bbox[3],
+                        "bbox": bbox,
+                        "iscrowd": 1,
+                    }
+                )
             else:
                 parts = rng.randint(2, 4) if rng.random() < 0.06 else 1
                 rings = [_ring(rng, width, height, rng.random() < 0.003) for _ in range(parts)]
                 xs = [v for r in rings for v in r[0::2]]
                 ys = [v for r in rings for v in r[1::2]]
                 bbox = [min(xs), min(ys), round(max(xs) - min(xs), 2), round(max(ys) - min(ys), 2)]
-                ann = {"id": ann_id, "image_id": image_id, "category_id": category_id, "segmentation": rings,
-                       "area": round(bbox[2] * bbox[3] * 0.7, 2), "bbox": bbox}
+                ann = {
+                    "id": ann_id,
+                    "image_id": image_id,
+                    "category_id": category_id,
+                    "segmentation": rings,
+                    "area": round(bbox[2] * bbox[3] * 0.7, 2),
+                    "bbox": bbox,
+                }
                 if not lvis:
                     ann["iscrowd"] = 0
                 annotations.append(ann)
             ann_id += 1
-    doc: dict = {"info": {"description": f"generated {shape}-shaped benchmark file", "seed": seed},
-                 "licenses": [], "images": doc_images, "annotations": annotations, "categories": categories}
+    doc: dict = {
+        "info": {"description": f"generated {shape}-shaped benchmark file", "seed": seed},
+        "licenses": [],
+        "images": doc_images,
+        "annotations": annotations,
+        "categories": categories,
+    }
     return doc
 
 

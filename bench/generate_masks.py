@@ -21,10 +21,30 @@ import numpy as np
 
 HEIGHT, WIDTH = 1101, 750
 COLORS = [
-    (0, 0, 0), (255, 250, 250), (220, 220, 220), (250, 235, 215), (255, 250, 205), (211, 211, 211),
-    (70, 130, 180), (127, 255, 212), (0, 100, 0), (50, 205, 50), (255, 255, 0), (245, 222, 179),
-    (255, 140, 0), (255, 0, 0), (16, 78, 139), (144, 238, 144), (50, 205, 174), (50, 155, 250),
-    (160, 140, 88), (213, 140, 88), (90, 140, 90), (185, 210, 205), (130, 165, 180), (225, 141, 151),
+    (0, 0, 0),
+    (255, 250, 250),
+    (220, 220, 220),
+    (250, 235, 215),
+    (255, 250, 205),
+    (211, 211, 211),
+    (70, 130, 180),
+    (127, 255, 212),
+    (0, 100, 0),
+    (50, 205, 50),
+    (255, 255, 0),
+    (245, 222, 179),
+    (255, 140, 0),
+    (255, 0, 0),
+    (16, 78, 139),
+    (144, 238, 144),
+    (50, 205, 174),
+    (50, 155, 250),
+    (160, 140, 88),
+    (213, 140, 88),
+    (90, 140, 90),
+    (185, 210, 205),
+    (130, 165, 180),
+    (225, 141, 151),
 ]
 
 
@@ -36,7 +56,9 @@ def _jagged(rng: np.random.Generator, points: list[tuple[float, float]], jitter:
     for (x1, y1), (x2, y2) in itertools.pairwise(closed):
         steps = max(1, int(np.hypot(x2 - x1, y2 - y1) / 12))
         for t in np.arange(steps) / steps:
-            out.append((x1 + (x2 - x1) * t + rng.uniform(-jitter, jitter), y1 + (y2 - y1) * t + rng.uniform(-jitter, jitter)))
+            out.append(
+                (x1 + (x2 - x1) * t + rng.uniform(-jitter, jitter), y1 + (y2 - y1) * t + rng.uniform(-jitter, jitter))
+            )
     return np.round(np.array(out)).astype(np.int32)
 
 
@@ -56,16 +78,31 @@ def draw_person(rng: np.random.Generator, height: int = HEIGHT, width: int = WID
         cv2.fillPoly(mask, [_jagged(rng, scaled, jitter * min(sx, sy))], class_id)
 
     def ring(cx_: float, cy_: float, rx: float, ry: float, thickness: float, class_id: int) -> None:
-        cv2.ellipse(mask, (round(cx_ * sx), round(cy_ * sy)), (max(1, round(rx * sx)), max(1, round(ry * sy))),
-                    0, 0, 360, class_id, max(1, round(thickness * min(sx, sy))))
+        cv2.ellipse(
+            mask,
+            (round(cx_ * sx), round(cy_ * sy)),
+            (max(1, round(rx * sx)), max(1, round(ry * sy))),
+            0,
+            0,
+            360,
+            class_id,
+            max(1, round(thickness * min(sx, sy))),
+        )
 
     top_y, hip_y, foot_y = 300, 610, 1030
     shoulder = rng.uniform(110, 140)
     # skin: neck, arms, legs (clothes are drawn over it)
     fill([(cx - 25, 220), (cx + 25, 220), (cx + 30, 320), (cx - 30, 320)], 15)
     for side in (-1, 1):
-        fill([(cx + side * shoulder, top_y), (cx + side * (shoulder + 40), top_y + 10),
-              (cx + side * (shoulder + 70), 640), (cx + side * (shoulder + 40), 650)], 15)
+        fill(
+            [
+                (cx + side * shoulder, top_y),
+                (cx + side * (shoulder + 40), top_y + 10),
+                (cx + side * (shoulder + 70), 640),
+                (cx + side * (shoulder + 40), 650),
+            ],
+            15,
+        )
         fill([(cx + side * 15, hip_y), (cx + side * 85, hip_y), (cx + side * 75, foot_y), (cx + side * 30, foot_y)], 15)
     # hair behind the face, face over it: the hair often closes around the face (a hole)
     fill(_ellipse(cx, 150, 80, 95), 13, 3)
@@ -79,24 +116,63 @@ def draw_person(rng: np.random.Generator, height: int = HEIGHT, width: int = WID
     # top (1) or dress (4) or outer (2)
     body_class = 4 if dress else int(rng.choice([1, 1, 2]))
     body_end = 800 if dress else hip_y + 20
-    fill([(cx - shoulder, top_y), (cx + shoulder, top_y), (cx + shoulder + 10, body_end), (cx - shoulder - 10, body_end)], body_class)
+    fill(
+        [
+            (cx - shoulder, top_y),
+            (cx + shoulder, top_y),
+            (cx + shoulder + 10, body_end),
+            (cx - shoulder - 10, body_end),
+        ],
+        body_class,
+    )
     for side in (-1, 1):  # sleeves
-        fill([(cx + side * shoulder, top_y), (cx + side * (shoulder + 45), top_y + 10),
-              (cx + side * (shoulder + 58), 450), (cx + side * (shoulder + 20), 455)], body_class)
+        fill(
+            [
+                (cx + side * shoulder, top_y),
+                (cx + side * (shoulder + 45), top_y + 10),
+                (cx + side * (shoulder + 58), 450),
+                (cx + side * (shoulder + 20), 455),
+            ],
+            body_class,
+        )
     if bottom == 3:
         fill([(cx - 100, hip_y), (cx + 100, hip_y), (cx + 150, 800), (cx - 150, 800)], 3)
     elif bottom is not None:  # pants or leggings: two legs apart
         gap = rng.uniform(6, 25)
         for side in (-1, 1):
-            fill([(cx + side * gap, hip_y), (cx + side * 95, hip_y), (cx + side * 80, 990), (cx + side * (gap + 15), 990)], bottom)
+            fill(
+                [
+                    (cx + side * gap, hip_y),
+                    (cx + side * 95, hip_y),
+                    (cx + side * 80, 990),
+                    (cx + side * (gap + 15), 990),
+                ],
+                bottom,
+            )
         fill([(cx - 95, hip_y), (cx + 95, hip_y), (cx + 90, hip_y + 60), (cx - 90, hip_y + 60)], bottom)
     if not dress:
-        fill([(cx - shoulder - 12, hip_y + 5), (cx + shoulder + 12, hip_y + 5), (cx + shoulder + 12, hip_y + 22),
-              (cx - shoulder - 12, hip_y + 22)], 10, 1)
+        fill(
+            [
+                (cx - shoulder - 12, hip_y + 5),
+                (cx + shoulder + 12, hip_y + 5),
+                (cx + shoulder + 12, hip_y + 22),
+                (cx - shoulder - 12, hip_y + 22),
+            ],
+            10,
+            1,
+        )
     for side in (-1, 1):  # footwear; socks sometimes
         if rng.random() < 0.3:
-            fill([(cx + side * 25, 990), (cx + side * 82, 990), (cx + side * 82, foot_y), (cx + side * 25, foot_y)], 18, 1)
-        fill([(cx + side * 20, foot_y), (cx + side * 95, foot_y), (cx + side * 100, 1075), (cx + side * 15, 1075)], 11, 1.5)
+            fill(
+                [(cx + side * 25, 990), (cx + side * 82, 990), (cx + side * 82, foot_y), (cx + side * 25, foot_y)],
+                18,
+                1,
+            )
+        fill(
+            [(cx + side * 20, foot_y), (cx + side * 95, foot_y), (cx + side * 100, 1075), (cx + side * 15, 1075)],
+            11,
+            1.5,
+        )
     if rng.random() < 0.5:  # a bag with a strap loop (a hole)
         bx = cx + rng.choice([-1, 1]) * (shoulder + 90)
         ring(bx, 560, 45, 60, 9, 12)
@@ -104,7 +180,13 @@ def draw_person(rng: np.random.Generator, height: int = HEIGHT, width: int = WID
     if rng.random() < 0.5:  # eyeglasses: two small rings and a bridge
         for side in (-1, 1):
             ring(cx + side * 20, 160, 14, 10, 3, 8)
-        cv2.line(mask, (round((cx - 6) * sx), round(160 * sy)), (round((cx + 6) * sx), round(160 * sy)), 8, max(1, round(2 * sx)))
+        cv2.line(
+            mask,
+            (round((cx - 6) * sx), round(160 * sy)),
+            (round((cx + 6) * sx), round(160 * sy)),
+            8,
+            max(1, round(2 * sx)),
+        )
     if rng.random() < 0.6:  # earrings: tiny blobs
         for side in (-1, 1):
             fill(_ellipse(cx + side * 54, 195, 3, 5, 8), 22, 0.4)
@@ -114,8 +196,16 @@ def draw_person(rng: np.random.Generator, height: int = HEIGHT, width: int = WID
         ring(cx, 250, 38, 45, 3, 20)  # necklace: a thin loop around the neck
     if rng.random() < 0.4:
         side = rng.choice([-1, 1])
-        fill([(cx + side * (shoulder + 38), 600), (cx + side * (shoulder + 68), 598), (cx + side * (shoulder + 69), 612),
-              (cx + side * (shoulder + 39), 614)], 17, 0.8)
+        fill(
+            [
+                (cx + side * (shoulder + 38), 600),
+                (cx + side * (shoulder + 68), 598),
+                (cx + side * (shoulder + 69), 612),
+                (cx + side * (shoulder + 39), 614),
+            ],
+            17,
+            0.8,
+        )
     return mask
 
 
@@ -142,7 +232,9 @@ def save(mask: np.ndarray, path: Path, kind: str) -> None:
         raise ValueError(kind)
 
 
-def generate(folder: Path, count: int, kind: str, seed: int = 0, height: int = HEIGHT, width: int = WIDTH) -> list[Path]:
+def generate(
+    folder: Path, count: int, kind: str, seed: int = 0, height: int = HEIGHT, width: int = WIDTH
+) -> list[Path]:
     """``count`` masks named ``person_NNNNN_segm.png`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

@@ -37,9 +37,11 @@ import orjson
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 SIZES = [(640, 480), (800, 600), (1024, 768), (480, 640), (640, 427), (1024, 683)]
-PANTS = {951: ("short_pants", ["short_pants", "shorts_(clothing)", "trunks_(clothing)"]),
-         1040: ("sweat_pants", ["sweat_pants"]),
-         1122: ("trousers", ["trousers", "pants_(clothing)"])}
+PANTS = {
+    951: ("short_pants", ["short_pants", "shorts_(clothing)", "trunks_(clothing)"]),
+    1040: ("sweat_pants", ["sweat_pants"]),
+    1122: ("trousers", ["trousers", "pants_(clothing)"]),
+}
 MEASURE = (
     "import resource, subprocess, sys, time\n"
     "start = time.perf_counter()\n"
@@ -97,21 +99,35 @@ def generate(images: int, seed: int = 0) -> dict:
     categories = []
     for cid in range(1, 1204):
         name, synonyms = PANTS.get(cid, (f"category_{cid}", [f"category_{cid}", f"thing_{cid}"]))
-        categories.append({"id": cid, "name": name, "synset": f"{name}.n.01", "synonyms": synonyms,
-                           "def": f"definition of {name}", "frequency": "rcf"[cid % 3],
-                           "image_count": 0, "instance_count": 0})
+        categories.append(
+            {
+                "id": cid,
+                "name": name,
+                "synset": f"{name}.n.01",
+                "synonyms": synonyms,
+                "def": f"definition of {name}",
+                "frequency": "rcf"[cid % 3],
+                "image_count": 0,
+                "instance_count": 0,
+            }
+        )
     doc_images, annotations = [], []
     for image_id in range(1, images + 1):
         width, height = SIZES[int(rng.integers(len(SIZES)))]
         negatives = rng.choice(1203, int(rng.integers(0, 9)), replace=False) + 1
         if rng.random() < 0.1:
             negatives = np.append(negatives, rng.choice(list(PANTS)))
-        doc_images.append({
-            "id": image_id, "width": width, "height": height, "license": int(rng.integers(1, 9)),
-            "coco_url": f"http://images.cocodataset.org/train2017/{image_id:012d}.jpg",
-            "neg_category_ids": sorted({int(i) for i in negatives}),
-            "not_exhaustive_category_ids": [int(rng.integers(1, 1204))] if rng.random() < 0.2 else [],
-        })
+        doc_images.append(
+            {
+                "id": image_id,
+                "width": width,
+                "height": height,
+                "license": int(rng.integers(1, 9)),
+                "coco_url": f"http://images.cocodataset.org/train2017/{image_id:012d}.jpg",
+                "neg_category_ids": sorted({int(i) for i in negatives}),
+                "not_exhaustive_category_ids": [int(rng.integers(1, 1204))] if rng.random() < 0.2 else [],
+            }
+        )
         for _ in range(int(rng.poisson(12.05))):
             category_id = int(rng.integers(1, 1204))
             ann: dict = {"id": len(annotations) + 1, "image_id": image_id, "category_id": category_id}
@@ -126,8 +142,13 @@ def generate(images: int, seed: int = 0) -> dict:
                 ann["bbox"] = [min(xs), min(ys), round(max(xs) - min(xs), 2), round(max(ys) - min(ys), 2)]
             ann["area"] = round(ann["bbox"][2] * ann["bbox"][3] * 0.7, 2)
             annotations.append(ann)
-    return {"info": {"description": f"generated LVIS-v1-shaped benchmark file, seed {seed}"},
-            "licenses": [], "images": doc_images, "annotations": annotations, "categories": categories}
+    return {
+        "info": {"description": f"generated LVIS-v1-shaped benchmark file, seed {seed}"},
+        "licenses": [],
+        "images": doc_images,
+        "annotations": annotations,
+        "categories": categories,
+    }
 
 
 def _has_ultralytics(python: str) -> bool:
@@ -149,8 +170,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (the median is printed)")
     parser.add_argument("--workers", type=int, default=2, help="-j for fashiondata")
     parser.add_argument("--input", type=Path, help="an LVIS file to use instead of generating one")
-    parser.add_argument("--peer-python", default=sys.executable,
-                        help="the Python that has ultralytics (a scratch venv: it pulls PyTorch)")
+    parser.add_argument(
+        "--peer-python",
+        default=sys.executable,
+        help="the Python that has ultralytics (a scratch venv: it pulls PyTorch)",
+    )
     args = parser.parse_args()
 
     source = args.input or DATA / f"lvis_{args.images}_{args.seed}" / "lvis_v1_train.json"
@@ -158,33 +182,56 @@ def main() -> None:
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_bytes(orjson.dumps(generate(args.images, args.seed)))
     doc = orjson.loads(source.read_bytes())
-    vertices = sum(len(r) // 2 for a in doc["annotations"] if isinstance(a["segmentation"], list) for r in a["segmentation"])
-    print(f"input: {source} ({source.stat().st_size / 1e6:.1f} MB, {len(doc['images'])} images, "
-          f"{len(doc['annotations'])} annotations, {vertices / 1e6:.2f}M polygon vertices)")
+    vertices = sum(
+        len(r) // 2 for a in doc["annotations"] if isinstance(a["segmentation"], list) for r in a["segmentation"]
+    )
+    print(
+        f"input: {source} ({source.stat().st_size / 1e6:.1f} MB, {len(doc['images'])} images, "
+        f"{len(doc['annotations'])} annotations, {vertices / 1e6:.2f}M polygon vertices)"
+    )
     del doc
 
     work = Path(tempfile.mkdtemp(prefix="lvis-bench-", dir=DATA))
     try:
         runs = {
-            "bare orjson.loads (floor)": [sys.executable, "-c",
-                                          "import orjson, sys; orjson.loads(open(sys.argv[1], 'rb').read())",
-                                          str(source)],
+            "bare orjson.loads (floor)": [
+                sys.executable,
+                "-c",
+                "import orjson, sys; orjson.loads(open(sys.argv[1], 'rb').read())",
+                str(source),
+            ],
             f"fashiondata convert lvis2yolo -j {args.workers}": [
-                sys.executable, "-m", "fashiondata_cli", "convert", "lvis2yolo", str(source), str(work / "ours"),
-                "-j", str(args.workers), "--quiet"],
+                sys.executable,
+                "-m",
+                "fashiondata_cli",
+                "convert",
+                "lvis2yolo",
+                str(source),
+                str(work / "ours"),
+                "-j",
+                str(args.workers),
+                "--quiet",
+            ],
         }
         if _has_ultralytics(args.peer_python):
             labels = work / "annotations"
             labels.mkdir()
             (labels / source.name).symlink_to(source)
             runs["ultralytics convert_coco(lvis=True)"] = [
-                args.peer_python, "-c",
-                ("import sys; from ultralytics.data.converter import convert_coco; "
-                 "convert_coco(sys.argv[1], sys.argv[2], use_segments=True, cls91to80=False, lvis=True)"),
-                str(labels), str(work / "ultralytics")]
+                args.peer_python,
+                "-c",
+                (
+                    "import sys; from ultralytics.data.converter import convert_coco; "
+                    "convert_coco(sys.argv[1], sys.argv[2], use_segments=True, cls91to80=False, lvis=True)"
+                ),
+                str(labels),
+                str(work / "ultralytics"),
+            ]
         else:
-            print(f"note: ultralytics is not importable by {args.peer_python} (pip install 'fashiondata[bench]', "
-                  "or give --peer-python): its row is skipped")
+            print(
+                f"note: ultralytics is not importable by {args.peer_python} (pip install 'fashiondata[bench]', "
+                "or give --peer-python): its row is skipped"
+            )
         results = {}
         for name, command in runs.items():
             samples = []
@@ -194,7 +241,8 @@ def main() -> None:
                 os.sync()  # and its journal writes must not land in the next run
                 samples.append(measure(command))
             results[name] = (
-                statistics.median(s[0] for s in samples), max(s[1] for s in samples),
+                statistics.median(s[0] for s in samples),
+                max(s[1] for s in samples),
                 statistics.median(s[2] for s in samples),
             )
     finally:
@@ -202,10 +250,14 @@ def main() -> None:
 
     floor_wall, floor_peak, _ = results["bare orjson.loads (floor)"]
     annotations = len(orjson.loads(source.read_bytes())["annotations"])
-    print(f"{'command':45s} {'wall s':>8s} {'× floor':>8s} {'ann/s':>10s} {'peak MB':>9s} {'× floor':>8s} {'CPU s':>7s}")
+    print(
+        f"{'command':45s} {'wall s':>8s} {'× floor':>8s} {'ann/s':>10s} {'peak MB':>9s} {'× floor':>8s} {'CPU s':>7s}"
+    )
     for name, (wall, peak, cpu) in results.items():
-        print(f"{name:45s} {wall:8.2f} {wall / floor_wall:8.2f} {annotations / wall:10.0f} {peak:9.0f} "
-              f"{peak / floor_peak:8.2f} {cpu:7.2f}")
+        print(
+            f"{name:45s} {wall:8.2f} {wall / floor_wall:8.2f} {annotations / wall:10.0f} {peak:9.0f} "
+            f"{peak / floor_peak:8.2f} {cpu:7.2f}"
+        )
 
 
 if __name__ == "__main__":

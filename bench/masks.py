@@ -63,14 +63,34 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="fashiondata-bench-masks-"))
     python = [sys.executable, "-c"]
     try:
-        rows = [measure("cv2.imread (floor)", [*python, (
-            "import cv2, glob\n"
-            f"for p in sorted(glob.glob({str(masks / '*.png')!r})): cv2.imread(p, cv2.IMREAD_UNCHANGED)"
-        )], args.repeat)]
+        rows = [
+            measure(
+                "cv2.imread (floor)",
+                [
+                    *python,
+                    (
+                        "import cv2, glob\n"
+                        f"for p in sorted(glob.glob({str(masks / '*.png')!r})): cv2.imread(p, cv2.IMREAD_UNCHANGED)"
+                    ),
+                ],
+                args.repeat,
+            )
+        ]
         fashiondata_bin = shutil.which("fashiondata") or str(Path(sys.executable).parent / "fashiondata")
         for workers in sorted({1, args.workers}):
-            argv = [fashiondata_bin, "convert", "masks2coco", str(masks), str(out / f"coco_{workers}.json"),
-                    "--classes", "deepfashion-mm", "--quiet", "--overwrite", "-j", str(workers)]
+            argv = [
+                fashiondata_bin,
+                "convert",
+                "masks2coco",
+                str(masks),
+                str(out / f"coco_{workers}.json"),
+                "--classes",
+                "deepfashion-mm",
+                "--quiet",
+                "--overwrite",
+                "-j",
+                str(workers),
+            ]
             rows.append(measure(f"fashiondata masks2coco -j {workers}", argv, args.repeat))
         if importlib.util.find_spec("ultralytics") is None:
             print("note: ultralytics is not importable here: its converter is not measured")
@@ -87,12 +107,16 @@ def main() -> None:
         print(f"{'task':<46} {'wall s':>7} {'masks/s':>8} {'peak MB':>8} {'CPU s':>7} {'× floor (wall)':>15}")
         floor_wall, floor_cpu = rows[0][1], rows[0][3]
         for name, wall, peak, cpu in rows:
-            print(f"{name:<46} {wall:>7.2f} {args.count / wall:>8.0f} {peak:>8.0f} {cpu:>7.2f} {wall / floor_wall:>15.2f}")
+            print(
+                f"{name:<46} {wall:>7.2f} {args.count / wall:>8.0f} {peak:>8.0f} {cpu:>7.2f} {wall / floor_wall:>15.2f}"
+            )
         for name, wall, _, cpu in rows[1:]:
             if name.startswith("fashiondata"):
                 workers = int(name.rsplit(" ", 1)[1])
-                print(f"{name}: {floor_wall / wall / workers:.2f}× the decode rate per worker (wall), "
-                      f"{floor_cpu / cpu:.2f}× per CPU second")
+                print(
+                    f"{name}: {floor_wall / wall / workers:.2f}× the decode rate per worker (wall), "
+                    f"{floor_cpu / cpu:.2f}× per CPU second"
+                )
     finally:
         shutil.rmtree(out, ignore_errors=True)
 

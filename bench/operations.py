@@ -29,8 +29,9 @@ def main() -> None:
     args = parser.parse_args()
     path = HERE / "_data" / f"coco_{args.images // 1000}k.json"
     if not path.exists():
-        run_command([sys.executable, str(HERE / "generate_coco.py"), "--shape", "coco",
-                     "--images", str(args.images), str(path)])
+        run_command(
+            [sys.executable, str(HERE / "generate_coco.py"), "--shape", "coco", "--images", str(args.images), str(path)]
+        )
     out = HERE / "_out" / "operations"
     import orjson
 
@@ -38,8 +39,10 @@ def main() -> None:
     names = ",".join(c["name"] for c in doc["categories"][:3])
     total = len(doc["categories"])
     del doc
-    floor = (f"import orjson; d = orjson.loads(open({str(path)!r}, 'rb').read()); "
-             f"open({str(out / 'floor.json')!r}, 'wb').write(orjson.dumps(d))")
+    floor = (
+        f"import orjson; d = orjson.loads(open({str(path)!r}, 'rb').read()); "
+        f"open({str(out / 'floor.json')!r}, 'wb').write(orjson.dumps(d))"
+    )
     out.mkdir(parents=True, exist_ok=True)
     rows = [("orjson loads + dumps (floor)", *run_python(floor, repeat=args.repeat))]
     fashiondata_bin = shutil.which("fashiondata")

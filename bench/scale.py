@@ -38,24 +38,43 @@ def main() -> None:
     args = parser.parse_args()
     path = HERE / "_data" / f"lvis_{args.images // 1000}k.json"
     if not path.exists():
-        run_command([sys.executable, str(HERE / "generate_coco.py"), "--shape", "lvis",
-                     "--images", str(args.images), str(path)])
-    ours = [shutil.which("fashiondata") or sys.executable, *([] if shutil.which("fashiondata") else ["-m", "fashiondata_cli"])]
+        run_command(
+            [sys.executable, str(HERE / "generate_coco.py"), "--shape", "lvis", "--images", str(args.images), str(path)]
+        )
+    ours = [
+        shutil.which("fashiondata") or sys.executable,
+        *([] if shutil.which("fashiondata") else ["-m", "fashiondata_cli"]),
+    ]
     out_root = Path(tempfile.mkdtemp(prefix="fashiondata-scale-"))
-    rows = [("orjson.loads (floor)", *run_python(f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())",
-                                                  repeat=args.repeat))]
+    rows = [
+        (
+            "orjson.loads (floor)",
+            *run_python(f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())", repeat=args.repeat),
+        )
+    ]
     try:
-        for name, executor in ((f"lvis2yolo -j {args.workers} (process pool)", []),
-                               (f"lvis2yolo --executor dask -j {args.workers}", ["--executor", "dask"])):
+        for name, executor in (
+            (f"lvis2yolo -j {args.workers} (process pool)", []),
+            (f"lvis2yolo --executor dask -j {args.workers}", ["--executor", "dask"]),
+        ):
             runs = []
             for attempt in range(args.repeat):
                 out = out_root / f"{len(rows)}-{attempt}"
-                runs.append(run_command([*ours, "convert", "lvis2yolo", str(path), str(out), "-q",
-                                         "-j", str(args.workers), *executor]))
+                runs.append(
+                    run_command(
+                        [*ours, "convert", "lvis2yolo", str(path), str(out), "-q", "-j", str(args.workers), *executor]
+                    )
+                )
             rows.append((name, *_median(runs)))
         for name, flags in (("info --json (in memory)", []), ("info --json --stream", ["--stream"])):
-            rows.append((name, *_median([run_command([*ours, "info", str(path), "--json", "-q", *flags])
-                                         for _ in range(args.repeat)])))
+            rows.append(
+                (
+                    name,
+                    *_median(
+                        [run_command([*ours, "info", str(path), "--json", "-q", *flags]) for _ in range(args.repeat)]
+                    ),
+                )
+            )
     finally:
         shutil.rmtree(out_root, ignore_errors=True)
     print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB, {args.images:,} images")

@@ -70,8 +70,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=20000, help="images in the generated file (default 20000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command; the median is printed")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--peer-python", default=sys.executable,
-                        help="a Python where datumaro is importable (default: this one)")
+    parser.add_argument(
+        "--peer-python", default=sys.executable, help="a Python where datumaro is importable (default: this one)"
+    )
     args = parser.parse_args()
 
     path = DATA / f"stats_coco_{args.images}_{args.seed}" / "annotations" / "instances_train.json"
@@ -89,7 +90,10 @@ def main() -> None:
         ("fashiondata stats --json", [fashiondata, "stats", str(path), "--json", "--quiet"]),
     ]
     try:
-        peer_ok = subprocess.run([args.peer_python, "-c", "import datumaro"], check=False, capture_output=True).returncode == 0
+        peer_ok = (
+            subprocess.run([args.peer_python, "-c", "import datumaro"], check=False, capture_output=True).returncode
+            == 0
+        )
     except OSError:  # no such interpreter
         peer_ok = False
     if peer_ok:
@@ -105,8 +109,10 @@ def main() -> None:
         wall, peak, cpu = result
         print(f"{name:34} {wall:8.2f} {args.images / wall:10.0f} {peak:9.0f} {cpu:7.2f}", flush=True)
     if not peer_ok:
-        print(f"note: datumaro is not importable by {args.peer_python}: peer skipped "
-              "(BENCHMARKS.md measured 17.9 s, 1.2 GB peak on the 20k-image file)")
+        print(
+            f"note: datumaro is not importable by {args.peer_python}: peer skipped "
+            "(BENCHMARKS.md measured 17.9 s, 1.2 GB peak on the 20k-image file)"
+        )
     floor, ours = results.get("orjson.loads (floor)"), results.get("fashiondata stats --json")
     if floor and ours:
         print(f"ours / floor: {ours[0] / floor[0]:.2f}x wall, {ours[2] / floor[2]:.2f}x CPU (target ≤ 1.5x)")

@@ -26,8 +26,19 @@ sys.path.insert(0, str(HERE))
 from measure import print_table, run_command, run_python
 
 DF2_NAMES = (
-    "short sleeve top", "long sleeve top", "short sleeve outwear", "long sleeve outwear", "vest", "sling",
-    "shorts", "trousers", "skirt", "short sleeve dress", "long sleeve dress", "vest dress", "sling dress",
+    "short sleeve top",
+    "long sleeve top",
+    "short sleeve outwear",
+    "long sleeve outwear",
+    "vest",
+    "sling",
+    "shorts",
+    "trousers",
+    "skirt",
+    "short sleeve dress",
+    "long sleeve dress",
+    "vest dress",
+    "sling dress",
 )
 XML = """<annotation>
 \t<folder>images</folder>
@@ -97,7 +108,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    root = HERE / "_data" / f"voc_{args.images // 1000}k" if args.images >= 1000 else HERE / "_data" / f"voc_{args.images}"
+    root = (
+        HERE / "_data" / f"voc_{args.images // 1000}k" if args.images >= 1000 else HERE / "_data" / f"voc_{args.images}"
+    )
     if not (root / "Annotations").is_dir():
         generate(root, args.images)
     out = HERE / "_out" / "tfrecord"
@@ -112,14 +125,30 @@ def main() -> None:
         cpu[title] = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / args.repeat
         return title, wall, peak
 
-    rows = [measured("read XML + image bytes (floor)", lambda: run_python(FLOOR.format(root=str(root)), repeat=args.repeat))]
+    rows = [
+        measured("read XML + image bytes (floor)", lambda: run_python(FLOOR.format(root=str(root)), repeat=args.repeat))
+    ]
     # the fixed cost every fashiondata command pays before its first file: interpreter + imports
-    rows.append(measured("startup: import the fashiondata CLI", lambda: run_python("import fashiondata_cli.main", repeat=args.repeat)))
+    rows.append(
+        measured(
+            "startup: import the fashiondata CLI", lambda: run_python("import fashiondata_cli.main", repeat=args.repeat)
+        )
+    )
     fashiondata_bin = shutil.which("fashiondata")
     ours = [fashiondata_bin] if fashiondata_bin else [sys.executable, "-m", "fashiondata_cli"]
     for title, extra in (("fashiondata voc2tfrecord", []), ("fashiondata voc2tfrecord -j 2", ["-j", "2"])):
-        command = [*ours, "convert", "voc2tfrecord", str(root / "Annotations"), str(out / "shop.record"),
-                   "--images", str(root / "images"), "--overwrite", "--quiet", *extra]
+        command = [
+            *ours,
+            "convert",
+            "voc2tfrecord",
+            str(root / "Annotations"),
+            str(out / "shop.record"),
+            "--images",
+            str(root / "images"),
+            "--overwrite",
+            "--quiet",
+            *extra,
+        ]
 
         def run(command: list[str] = command) -> tuple[float, float]:
             walls, peaks = zip(*(run_command(command) for _ in range(args.repeat)))
@@ -130,9 +159,13 @@ def main() -> None:
     if not peers or importlib.util.find_spec("tensorflow") is None:
         print("note: peers (Datumaro, FiftyOne) write OD API records through TensorFlow, not importable here: skipped")
     size = sum(f.stat().st_size for f in (root / "images").iterdir()) / 1e6
-    print(f"{root.name}: {args.images:,} images ({size:.0f} MB of JPEG), record {(out / 'shop.record').stat().st_size / 1e6:.0f} MB")
+    print(
+        f"{root.name}: {args.images:,} images ({size:.0f} MB of JPEG), record {(out / 'shop.record').stat().st_size / 1e6:.0f} MB"
+    )
     print_table(rows, items=args.images, unit="img", floor="read XML + image bytes (floor)")
-    print("CPU seconds (user+sys, mean per run): " + ", ".join(f"{title} {seconds:.2f}" for title, seconds in cpu.items()))
+    print(
+        "CPU seconds (user+sys, mean per run): " + ", ".join(f"{title} {seconds:.2f}" for title, seconds in cpu.items())
+    )
 
 
 if __name__ == "__main__":

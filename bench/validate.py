@@ -33,21 +33,38 @@ def main() -> None:
     path = HERE / "_data" / f"{args.shape}_{args.images // 1000}k.json"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
-        run_command([sys.executable, str(HERE / "generate_coco.py"), "--shape", args.shape,
-                     "--images", str(args.images), str(path)])
+        run_command(
+            [
+                sys.executable,
+                str(HERE / "generate_coco.py"),
+                "--shape",
+                args.shape,
+                "--images",
+                str(args.images),
+                str(path),
+            ]
+        )
     import orjson
 
     annotations = len(orjson.loads(path.read_bytes())["annotations"])
     fashiondata_bin = shutil.which("fashiondata")
-    ours = [fashiondata_bin] if fashiondata_bin else [sys.executable, "-c", "from fashiondata_cli.main import main; main()"]
+    ours = (
+        [fashiondata_bin]
+        if fashiondata_bin
+        else [sys.executable, "-c", "from fashiondata_cli.main import main; main()"]
+    )
     fmt = ["--format", args.shape]
 
     def timed(argv: list[str]) -> tuple[float, float]:
         runs = [run_command(argv) if "validate" not in argv else _validate(argv) for _ in range(args.repeat)]
         return sorted(r[0] for r in runs)[len(runs) // 2], max(r[1] for r in runs)
 
-    rows = [("orjson.loads (floor)", *run_python(f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())",
-                                                  repeat=args.repeat))]
+    rows = [
+        (
+            "orjson.loads (floor)",
+            *run_python(f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())", repeat=args.repeat),
+        )
+    ]
     rows.append(("fashiondata info (read only)", *timed([*ours, "info", str(path), *fmt, "--json", "-q"])))
     rows.append(("fashiondata validate", *timed([*ours, "validate", str(path), *fmt, "-q"])))
     rows.append(("fashiondata validate -j 2", *timed([*ours, "validate", str(path), *fmt, "-q", "-j", "2"])))

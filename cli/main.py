@@ -7,14 +7,27 @@ import traceback
 from typing import Any
 
 import click
+from fashiondata_cli.commands import (
+    balance,
+    convert,
+    dedupe,
+    demo,
+    detect,
+    evaluate,
+    fix,
+    formats,
+    info,
+    merge,
+    preview,
+    prune,
+    split,
+    stats,
+    validate,
+)
+from fashiondata_cli.commands import filter as filter_command
 
 import fashiondata
 from fashiondata.errors import FashionDataError
-from fashiondata_cli.commands import convert, evaluate, fix, formats, info, validate
-from fashiondata_cli.commands import balance, dedupe, merge, prune, split
-from fashiondata_cli.commands import filter as filter_command
-from fashiondata_cli.commands import detect, preview, stats
-from fashiondata_cli.commands import demo
 
 EXIT_ERROR = 2
 
@@ -44,7 +57,24 @@ def cli() -> None:
     """Convert, filter, check and describe clothing and fashion segmentation datasets."""
 
 
-for module in (convert, evaluate, fix, formats, info, validate, balance, dedupe, filter_command, merge, prune, split, detect, preview, stats, demo):
+for module in (
+    convert,
+    evaluate,
+    fix,
+    formats,
+    info,
+    validate,
+    balance,
+    dedupe,
+    filter_command,
+    merge,
+    prune,
+    split,
+    detect,
+    preview,
+    stats,
+    demo,
+):
     cli.add_command(module.command)
 
 

@@ -37,11 +37,17 @@ def _remember_verbose(ctx: click.Context, _param: click.Parameter, value: int) -
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars and no summary.")
 verbose_option = click.option(
-    "--verbose", "-v", count=True, callback=_remember_verbose, expose_value=True,
+    "--verbose",
+    "-v",
+    count=True,
+    callback=_remember_verbose,
+    expose_value=True,
     help="Show tracebacks of errors (and more detail).",
 )
 executor_option = click.option(
-    "--executor", default=None, metavar="serial|process[:N]|dask[://HOST:PORT]",
+    "--executor",
+    default=None,
+    metavar="serial|process[:N]|dask[://HOST:PORT]",
     help="Where per-item work runs (default serial).",
 )
 workers_option = click.option(
@@ -49,11 +55,16 @@ workers_option = click.option(
 )
 overwrite_option = click.option("--overwrite", is_flag=True, help="Replace a non-empty destination.")
 on_error_option = click.option(
-    "--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True,
+    "--on-error",
+    type=click.Choice(["raise", "skip"]),
+    default="raise",
+    show_default=True,
     help="Stop at the first bad item, or skip it and list it in the summary.",
 )
 images_option = click.option(
-    "--images", type=click.Path(file_okay=False), default=None,
+    "--images",
+    type=click.Path(file_okay=False),
+    default=None,
     help="Image root folder, where pixels or image sizes are needed.",
 )
 
@@ -63,7 +74,9 @@ source_format_option = click.option(
 to_format_option = click.option("--to", "dst_format", default=None, help="Output format (default: the source's).")
 
 stream_option = click.option(
-    "--stream", is_flag=True, default=None,
+    "--stream",
+    is_flag=True,
+    default=None,
     help="Read huge COCO/LVIS JSON one image at a time, in bounded memory (automatic above 1 GiB).",
 )
 #: --json, --quiet, -v: on every verb.
@@ -111,7 +124,17 @@ class TqdmProgress:
         self.quiet = quiet
 
     def __call__(self, items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
-        return iter(tqdm(items, total=total, desc=desc, file=sys.stderr, disable=True if self.quiet else None, leave=False, unit="it"))
+        return iter(
+            tqdm(
+                items,
+                total=total,
+                desc=desc,
+                file=sys.stderr,
+                disable=True if self.quiet else None,
+                leave=False,
+                unit="it",
+            )
+        )
 
 
 def make_context(

@@ -23,10 +23,8 @@ from typing import Any
 import yaml
 
 from fashiondata import evaluate as evaluation
-from fashiondata import evaluate_semantic
-from fashiondata import filters
+from fashiondata import evaluate_semantic, filters, remote
 from fashiondata import prune as pruning
-from fashiondata import remote
 from fashiondata.categories import parse_list, select_categories
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
@@ -48,11 +46,7 @@ def _paths(path: PathLike | Sequence[PathLike]) -> list[str]:
 
 
 def _check_options(specs: Sequence[tuple[FormatSpec, str]], options: Mapping[str, Any]) -> None:
-    declared = {
-        o.name
-        for spec, role in specs
-        for o in (spec.read_options if role == "read" else spec.write_options)
-    }
+    declared = {o.name for spec, role in specs for o in (spec.read_options if role == "read" else spec.write_options)}
     unknown = [name for name, value in options.items() if value is not None and name not in declared]
     if unknown:
         what = " and ".join(f"{spec.name} {role}er" for spec, role in specs)
@@ -223,7 +217,10 @@ def validate(
 
 #: Per-split file names for formats written as one file (a folder format gets ``<split>/``).
 SPLIT_FILE_NAMES = {
-    "coco": "{split}.json", "lvis": "{split}.json", "via": "{split}.json", "csv": "{split}_labels.csv",
+    "coco": "{split}.json",
+    "lvis": "{split}.json",
+    "via": "{split}.json",
+    "csv": "{split}_labels.csv",
     "tfrecord": "{split}.record",
 }
 
@@ -278,7 +275,9 @@ def _run_operation(
     _check_options([(reader, "read"), (writer, "write")], options)
     options = {**_default_images(paths, options), **shared}
     dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
-    result, write_options = _same_kind(step(dataset, ctx.report), [reader], writer, _pick(writer, "write", options), ctx)
+    result, write_options = _same_kind(
+        step(dataset, ctx.report), [reader], writer, _pick(writer, "write", options), ctx
+    )
     return write(result, dst, writer.name, ctx=ctx, **write_options)
 
 
@@ -334,12 +333,24 @@ def filter(
 
             model = os.fspath(face_model) if face_model is not None else None
             dataset = filter_by_detection(
-                dataset, ctx, image_root=root, drop_grayscale=drop_grayscale, require_faces=require_faces, face_model=model
+                dataset,
+                ctx,
+                image_root=root,
+                drop_grayscale=drop_grayscale,
+                require_faces=require_faces,
+                face_model=model,
             )
         return dataset
 
     return _run_operation(
-        src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options,
+        src,
+        dst,
+        step,
+        src_format=src_format,
+        dst_format=dst_format,
+        ctx=ctx,
+        overwrite=overwrite,
+        options=options,
         shared={"images": images} if images is not None else None,
     )
 
@@ -364,7 +375,9 @@ def balance(
     def step(dataset: Dataset, report: Report) -> Dataset:
         return filters.balance(dataset, ratio=ratio, seed=seed, report=report)
 
-    return _run_operation(src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options)
+    return _run_operation(
+        src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite, options=options
+    )
 
 
 def split(
@@ -457,7 +470,9 @@ def merge(
     ]
     merged = filters.merge_datasets(datasets, sources=paths, category_map=mapping, report=ctx.report)
     root_of = dict(zip(paths, roots))
-    origins = [(root_of[r.attributes["merge_source"]], r.attributes["merge_file_name"], r.split) for r in merged.records]
+    origins = [
+        (root_of[r.attributes["merge_source"]], r.attributes["merge_file_name"], r.split) for r in merged.records
+    ]
     merged, write_options = _same_kind(merged, readers, writer, _pick(writer, "write", options), ctx)
     return _write_from_origins(merged, origins, dst, writer, write_options, ctx)
 
@@ -551,7 +566,9 @@ def _load_category_map(category_map: PathLike | Mapping[str, str] | None) -> dic
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise ParseError(path, f"invalid YAML/JSON: {getattr(error, 'problem', error)}", f"line {mark.line + 1}" if mark else None) from error
+        raise ParseError(
+            path, f"invalid YAML/JSON: {getattr(error, 'problem', error)}", f"line {mark.line + 1}" if mark else None
+        ) from error
     return filters.load_category_map(data, path)
 
 
@@ -587,8 +604,15 @@ def dedupe(
         return filters.dedupe(dataset, digest_of=digests, merge_annotations=merge_annotations, report=report)
 
     return _run_operation(
-        src, dst, step, src_format=src_format, dst_format=dst_format, ctx=ctx, overwrite=overwrite,
-        options=options, shared={"images": os.fspath(images)} if images is not None else {},
+        src,
+        dst,
+        step,
+        src_format=src_format,
+        dst_format=dst_format,
+        ctx=ctx,
+        overwrite=overwrite,
+        options=options,
+        shared={"images": os.fspath(images)} if images is not None else {},
     )
 
 
@@ -625,8 +649,15 @@ def prune(
     ctx = ctx or RunContext()
     extensions = parse_list(label_extensions) or [".txt"]
     return pruning.prune(
-        images_dir, labels_dir, apply=apply, move_to=move_to, delete=delete, list_to=list_to,
-        label_extensions=extensions, label_suffix=label_suffix, report=ctx.report,
+        images_dir,
+        labels_dir,
+        apply=apply,
+        move_to=move_to,
+        delete=delete,
+        list_to=list_to,
+        label_extensions=extensions,
+        label_suffix=label_suffix,
+        report=ctx.report,
     )
 
 
@@ -662,15 +693,18 @@ def fix(
         parts = [checks.read_coco_leniently(p) for p in paths]
         dropped = [
             repairs.change("dropped-entry", f.message, location=f.location, file=f.file)
-            for part in parts for f in part.findings
+            for part in parts
+            for f in part.findings
             if f.code in repairs.DROPPED_BY_LENIENT_READ
         ]
         from fashiondata.formats.coco import combine
 
-        dataset = combine([
-            Dataset(part.categories, tuple(item.record for item in part.items), part.info, (p,))
-            for part, p in zip(parts, paths)
-        ])
+        dataset = combine(
+            [
+                Dataset(part.categories, tuple(item.record for item in part.items), part.info, (p,))
+                for part, p in zip(parts, paths)
+            ]
+        )
         ctx.report.read["images"] += len(dataset.records)  # type: ignore[arg-type]
     else:
         dataset = read(paths, reader.name, ctx=ctx, **_pick(reader, "read", options))
@@ -776,7 +810,11 @@ def stats(
         model = os.fspath(face_model) if face_model is not None else None
         detector = DetectImage(parse_checks(checks), model, root)
     result = statistics.compute(
-        paths, ctx, format_name=spec.name, read_dataset=lambda: read(paths, spec.name, ctx=ctx, **options), detector=detector,
+        paths,
+        ctx,
+        format_name=spec.name,
+        read_dataset=lambda: read(paths, spec.name, ctx=ctx, **options),
+        detector=detector,
         stream=options.get("stream"),
     )
     ctx.report.data["stats"] = result
@@ -817,7 +855,13 @@ def preview(
     root = os.fspath(images) if images is not None else _default_image_root(paths[0])
     dataset = select_categories(read(paths, spec.name, ctx=ctx, **options), categories, report=ctx.report)
     previewing.write_preview(
-        dataset, output, ctx, image_root=root, grid=grid, seed=seed, tile_size=tile_size,
+        dataset,
+        output,
+        ctx,
+        image_root=root,
+        grid=grid,
+        seed=seed,
+        tile_size=tile_size,
         require_categories=categories is not None,
     )
     return ctx.report

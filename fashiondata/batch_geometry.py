@@ -37,7 +37,9 @@ def bridge_many(instances: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
     kept = [[np.asarray(p, dtype=np.float64) for p in parts if len(p) >= 3] for parts in instances]
     for index in overlapping(kept):
         area = geometry._union(kept[index])
-        kept[index] = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in geometry._boundary_rings(area, _nothing())]
+        kept[index] = [
+            np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in geometry._boundary_rings(area, _nothing())
+        ]
     return join_many(kept)
 
 
@@ -79,8 +81,10 @@ def overlapping(instances: Sequence[Sequence[np.ndarray]]) -> list[int]:
     low = np.minimum.reduceat(points, starts)
     high = np.maximum.reduceat(points, starts)
     meet = (
-        (low[first, 0] < high[second, 0]) & (low[second, 0] < high[first, 0])
-        & (low[first, 1] < high[second, 1]) & (low[second, 1] < high[first, 1])
+        (low[first, 0] < high[second, 0])
+        & (low[second, 0] < high[first, 0])
+        & (low[first, 1] < high[second, 1])
+        & (low[second, 1] < high[first, 1])
     )
     if meet.any():  # boxes meet: rings whose bounding circles (around the vertex mean) stay apart cannot
         owner = np.repeat(np.arange(len(sizes)), sizes)
@@ -146,7 +150,9 @@ def _join_batch(instances: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
         edges: dict[tuple[int, int], tuple[float, int, int]] = {}
         while pair < len(first_list) and first_list[pair] < part_base + count:
             edges[(first_list[pair] - part_base, second_list[pair] - part_base)] = (
-                cut_list[pair], local_from[pair], local_to[pair]
+                cut_list[pair],
+                local_from[pair],
+                local_to[pair],
             )
             pair += 1
         sizes_here, starts_here = size_list[part_base : part_base + count], start_list[part_base : part_base + count]
@@ -184,7 +190,9 @@ def _nearest(
     return index[first_hit]
 
 
-def _prim(count: int, edges: dict[tuple[int, int], tuple[float, int, int]]) -> dict[tuple[int, int], list[tuple[int, int]]]:
+def _prim(
+    count: int, edges: dict[tuple[int, int], tuple[float, int, int]]
+) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """Prim's tree over ``count`` rings from ring 0 along ``edges`` ((a, b) with a < b → (squared
     length, vertex of a, vertex of b)): ``(ring, vertex) -> [(child, child vertex)]``."""
     in_tree = [False] * count
@@ -211,8 +219,12 @@ def _prim(count: int, edges: dict[tuple[int, int], tuple[float, int, int]]) -> d
 
 
 def _walk(
-    ring: int, start: int, children: dict[tuple[int, int], list[tuple[int, int]]], sizes: list[int],
-    starts: list[int], segments: list[tuple[int, int]],
+    ring: int,
+    start: int,
+    children: dict[tuple[int, int], list[tuple[int, int]]],
+    sizes: list[int],
+    starts: list[int],
+    segments: list[tuple[int, int]],
 ) -> None:
     """Append the walk of ``ring`` from ``start`` (children walked where they hang, by ring number
     when several hang from one vertex, each left again by its cut) as (first global vertex, length) runs."""

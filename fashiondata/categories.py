@@ -67,8 +67,10 @@ class RemapCategories:
             if a.category_id in self.id_map
         )
         attributes = self._remap_attributes(record.attributes)
-        if attributes is record.attributes and len(kept) == len(record.annotations) and all(
-            a is b for a, b in zip(kept, record.annotations)
+        if (
+            attributes is record.attributes
+            and len(kept) == len(record.annotations)
+            and all(a is b for a, b in zip(kept, record.annotations))
         ):
             return record
         return record.replace(annotations=kept, attributes=attributes)

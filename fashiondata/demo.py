@@ -47,8 +47,15 @@ def has_matplotlib() -> bool:
 def pants_yolo(out: Path, ctx: RunContext) -> Report:
     """The "what is pants" seed: DeepFashion-MultiModal label masks → YOLO-seg, one class."""
     return api.convert(
-        sample_path("segm"), out / "pants_yolo", dst_format="yolo", src_format="masks", ctx=ctx,
-        classes="deepfashion-mm", categories="pants", images=sample_path("photos"), link_mode="copy",
+        sample_path("segm"),
+        out / "pants_yolo",
+        dst_format="yolo",
+        src_format="masks",
+        ctx=ctx,
+        classes="deepfashion-mm",
+        categories="pants",
+        images=sample_path("photos"),
+        link_mode="copy",
     )
 
 
@@ -56,8 +63,13 @@ def thesis_coco(out: Path, ctx: RunContext) -> Report:
     """The thesis seed: VIA projects of two annotators → one COCO file."""
     projects = [sample_path("via/annotator_a.json"), sample_path("via/annotator_b.json")]
     return api.convert(
-        projects, out / "thesis_coco.json", dst_format="coco", src_format="via", ctx=ctx,
-        images=sample_path("photos"), label_attribute="garment",
+        projects,
+        out / "thesis_coco.json",
+        dst_format="coco",
+        src_format="via",
+        ctx=ctx,
+        images=sample_path("photos"),
+        label_attribute="garment",
     )
 
 
@@ -75,8 +87,13 @@ def shop_tfrecords(out: Path, ctx: RunContext) -> Report:
     """Third step: one TFRecord per split, class ids from the same label map."""
     for name in ("train", "test"):
         api.convert(
-            out / "shop_split" / f"{name}_labels.csv", out / "tfrecord" / f"{name}.record", dst_format="tfrecord",
-            src_format="csv", ctx=ctx, images=sample_path("photos"), label_map=sample_path("voc/label_map.pbtxt"),
+            out / "shop_split" / f"{name}_labels.csv",
+            out / "tfrecord" / f"{name}.record",
+            dst_format="tfrecord",
+            src_format="csv",
+            ctx=ctx,
+            images=sample_path("photos"),
+            label_map=sample_path("voc/label_map.pbtxt"),
         )
     return ctx.report
 
@@ -90,14 +107,21 @@ def thesis_stats(out: Path, ctx: RunContext) -> Report:
     (out / "stats").mkdir()
     write_bytes_atomic(out / "stats" / "stats.json", orjson.dumps(report.data["stats"], option=orjson.OPT_INDENT_2))
     report.outputs.append(os.fspath(out / "stats"))
-    report.note("HTML report skipped: matplotlib is absent (pip install 'fashiondata[report]'); stats/stats.json written")
+    report.note(
+        "HTML report skipped: matplotlib is absent (pip install 'fashiondata[report]'); stats/stats.json written"
+    )
     return report
 
 
 def thesis_preview(out: Path, ctx: RunContext) -> Report:
     """A preview grid of the COCO file's photos with their masks and labels."""
     return api.preview(
-        out / "thesis_coco.json", out / "preview.png", "coco", grid="3x2", tile_size=240, images=sample_path("photos"),
+        out / "thesis_coco.json",
+        out / "preview.png",
+        "coco",
+        grid="3x2",
+        tile_size=240,
+        images=sample_path("photos"),
         ctx=ctx,
     )
 
@@ -114,7 +138,9 @@ STEPS: tuple[tuple[str, str, Step], ...] = (
 )
 
 
-def run_demo(out_dir: str | os.PathLike[str], *, ctx: RunContext | None = None, overwrite: bool | None = None) -> Report:
+def run_demo(
+    out_dir: str | os.PathLike[str], *, ctx: RunContext | None = None, overwrite: bool | None = None
+) -> Report:
     """Run every demo step into ``out_dir`` (refused when not empty, unless ``overwrite``).
 
     Each step gets its own report, kept in ``report.data["demo"][name]``; the returned report lists

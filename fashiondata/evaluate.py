@@ -152,11 +152,28 @@ def parse_yolo_prediction_line(text: str, stem: str, path: object, location: str
         cx, cy, w, h, score = values
         if w < 0 or h < 0:
             raise ParseError(path, "box width and height must not be negative", location)
-        return Prediction(stem, category, score, bbox=BBox(cx - w / 2, cy - h / 2, w, h), normalized=True, path=str(path), location=location)
+        return Prediction(
+            stem,
+            category,
+            score,
+            bbox=BBox(cx - w / 2, cy - h / 2, w, h),
+            normalized=True,
+            path=str(path),
+            location=location,
+        )
     if len(tokens) >= 8:
         ring, score = values[:-1], values[-1]
         segmentation = Polygons((ring,))
-        return Prediction(stem, category, score, bbox=segmentation.bbox(), segmentation=segmentation, normalized=True, path=str(path), location=location)
+        return Prediction(
+            stem,
+            category,
+            score,
+            bbox=segmentation.bbox(),
+            segmentation=segmentation,
+            normalized=True,
+            path=str(path),
+            location=location,
+        )
     raise ParseError(path, f"{len(tokens)} values: expected 'cls cx cy w h conf' or 'cls x1 y1 … conf'", location)
 
 
@@ -184,9 +201,9 @@ def scaled(prediction: Prediction, width: int, height: int) -> Prediction:
         bbox = BBox(bbox.x * width, bbox.y * height, bbox.w * width, bbox.h * height)
     segmentation = prediction.segmentation
     if isinstance(segmentation, Polygons):
-        segmentation = Polygons(tuple(
-            [v * (width if i % 2 == 0 else height) for i, v in enumerate(ring)] for ring in segmentation.rings
-        ))
+        segmentation = Polygons(
+            tuple([v * (width if i % 2 == 0 else height) for i, v in enumerate(ring)] for ring in segmentation.rings)
+        )
     return dataclasses.replace(prediction, bbox=bbox, segmentation=segmentation, normalized=False)
 
 
@@ -383,19 +400,25 @@ def coco_results(
         category_id = category_of.get(prediction.category)
         if category_id is None:
             what = "class index" if by_index else "category id"
-            ctx.report.skip(f"prediction {what} not in the GT categories", item=f"{prediction.image_key}: {prediction.category}")
+            ctx.report.skip(
+                f"prediction {what} not in the GT categories", item=f"{prediction.image_key}: {prediction.category}"
+            )
             continue
         width, height = sizes[image_id]
         prediction = scaled(prediction, width, height)
         result = _result(prediction, image_id, category_id, width, height, task)
         if isinstance(result, str):
-            ctx.fail(ParseError(prediction.path, result, prediction.location), f"{prediction.path}: {prediction.location}")
+            ctx.fail(
+                ParseError(prediction.path, result, prediction.location), f"{prediction.path}: {prediction.location}"
+            )
             continue
         results.append(result)
     return results
 
 
-def _result(prediction: Prediction, image_id: int, category_id: int, width: int, height: int, task: InstanceTask) -> dict[str, Any] | str:
+def _result(
+    prediction: Prediction, image_id: int, category_id: int, width: int, height: int, task: InstanceTask
+) -> dict[str, Any] | str:
     """One COCO result dict, or why the prediction cannot be scored for this task."""
     out: dict[str, Any] = {"image_id": image_id, "category_id": category_id, "score": prediction.score}
     segmentation = prediction.segmentation
@@ -475,7 +498,9 @@ class EvaluateImages:
             evaluator = COCOeval(gt, dt, iouType=self.task)
             evaluator.evaluate()
         # only what accumulate() reads travels back (a third of the pickle between processes)
-        return [None if entry is None else {key: entry[key] for key in ACCUMULATED_KEYS} for entry in evaluator.evalImgs]
+        return [
+            None if entry is None else {key: entry[key] for key in ACCUMULATED_KEYS} for entry in evaluator.evalImgs
+        ]
 
 
 def run_cocoeval(
@@ -516,7 +541,9 @@ def _first_file_name(chunk: ImageChunk) -> str:
     return str(chunk[0][0]["file_name"])
 
 
-def instance_result(evaluator: COCOeval, table: CategoryTable, *, task: str, matched_by: str, instances: Mapping[int, int]) -> InstanceResult:
+def instance_result(
+    evaluator: COCOeval, table: CategoryTable, *, task: str, matched_by: str, instances: Mapping[int, int]
+) -> InstanceResult:
     """The 12 numbers and per-category AP/AP50/AP75 (Detectron2's per-category convention).
 
     The evaluator's category ids are 1..K in ``table`` order (:func:`coco_gt_document`); categories
@@ -531,14 +558,16 @@ def instance_result(evaluator: COCOeval, table: CategoryTable, *, task: str, mat
     per_category = []
     for index, category in enumerate(table):
         per_iou = precision[:, :, index]
-        per_category.append({
-            "id": category.id,
-            "name": category.name,
-            "instances": instances.get(index + 1, 0),
-            "AP": _mean_defined(per_iou),
-            "AP50": _mean_defined(per_iou[np.isclose(thresholds, 0.5)]),
-            "AP75": _mean_defined(per_iou[np.isclose(thresholds, 0.75)]),
-        })
+        per_category.append(
+            {
+                "id": category.id,
+                "name": category.name,
+                "instances": instances.get(index + 1, 0),
+                "AP": _mean_defined(per_iou),
+                "AP50": _mean_defined(per_iou[np.isclose(thresholds, 0.5)]),
+                "AP75": _mean_defined(per_iou[np.isclose(thresholds, 0.75)]),
+            }
+        )
     return InstanceResult(task, matched_by, metrics, per_category, precision, thresholds, evaluator.params.recThrs)
 
 

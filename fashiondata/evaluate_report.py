@@ -181,7 +181,10 @@ def instance_tables(data: Mapping[str, Any]) -> list[str]:
         "<h2>Per category</h2>",
         _table(
             ("id", "category", "GT instances", "AP", "AP50", "AP75"),
-            [(r["id"], r["name"], r["instances"], percent(r["AP"]), percent(r["AP50"]), percent(r["AP75"])) for r in data["per_category"]],
+            [
+                (r["id"], r["name"], r["instances"], percent(r["AP"]), percent(r["AP50"]), percent(r["AP75"]))
+                for r in data["per_category"]
+            ],
         ),
     ]
 
@@ -198,12 +201,17 @@ def semantic_tables(data: Mapping[str, Any]) -> list[str]:
         "<h2>Per class</h2>",
         _table(
             ("index", "class", "IoU", "accuracy", "GT pixels", "predicted pixels"),
-            [(r["index"], r["name"], percent(r["IoU"]), percent(r["accuracy"]), r["gt_pixels"], r["pred_pixels"]) for r in data["per_class"]],
+            [
+                (r["index"], r["name"], percent(r["IoU"]), percent(r["accuracy"]), r["gt_pixels"], r["pred_pixels"])
+                for r in data["per_class"]
+            ],
         ),
     ]
 
 
-def render_html(data: Mapping[str, Any], body: Sequence[str], plots: Mapping[str, bytes], *, notes: Sequence[str]) -> str:
+def render_html(
+    data: Mapping[str, Any], body: Sequence[str], plots: Mapping[str, bytes], *, notes: Sequence[str]
+) -> str:
     """The self-contained page: tables, plots inline as base64, the run's notes."""
     title = f"evaluate {data['task']}"
     parts = [
@@ -215,7 +223,9 @@ def render_html(data: Mapping[str, Any], body: Sequence[str], plots: Mapping[str
         '<h2>Plots</h2><div class="plots">',
     ]
     for name, png in plots.items():
-        parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"></figure>')
+        parts.append(
+            f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"></figure>'
+        )
     parts.append("</div><h2>Notes</h2><ul>")
     parts.extend(f"<li>{html.escape(note)}</li>" for note in notes)
     parts.append("</ul></body></html>\n")

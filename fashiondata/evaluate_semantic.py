@@ -83,7 +83,9 @@ def confusion(gt: np.ndarray, pred: np.ndarray | None, *, ignore_index: int | No
         return ConfusionPartial.empty()
     ignore = -1 if ignore_index is None else ignore_index
     dim = 1 + max(int(gt.max()), int(labels.max()))
-    if dim > MAX_CLASS_INDEX and MAX_CLASS_INDEX <= ignore < dim:  # a large ignore value (65535): make it the next index
+    if (
+        dim > MAX_CLASS_INDEX and MAX_CLASS_INDEX <= ignore < dim
+    ):  # a large ignore value (65535): make it the next index
         top = max(largest_class(gt, ignore), largest_class(labels, ignore))
         gt, labels = (np.where(a == ignore, top + 1, a) for a in (gt, labels))
         ignore, dim = top + 1, top + 2
@@ -157,7 +159,11 @@ class SemanticResult:
 
 
 def semantic_scores(
-    partial: ConfusionPartial, *, matched_by: str = "stem", pairs: int = 0, ignore_index: int | None = None,
+    partial: ConfusionPartial,
+    *,
+    matched_by: str = "stem",
+    pairs: int = 0,
+    ignore_index: int | None = None,
     names: Mapping[int, str] | None = None,
 ) -> SemanticResult:
     """IoU, accuracy and their means from a merged confusion partial."""
@@ -225,7 +231,9 @@ class MaskPairConfusion:
         gt = read_index_mask(gt_path)
         pred = read_index_mask(pred_path) if pred_path is not None else None
         if pred is not None and pred.shape != gt.shape:
-            raise ParseError(pred_path, f"prediction is {pred.shape[1]}x{pred.shape[0]}, its GT mask {gt.shape[1]}x{gt.shape[0]}")
+            raise ParseError(
+                pred_path, f"prediction is {pred.shape[1]}x{pred.shape[0]}, its GT mask {gt.shape[1]}x{gt.shape[0]}"
+            )
         try:
             return confusion(gt, pred, ignore_index=self.ignore_index)
         except ValidationError as error:

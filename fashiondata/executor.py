@@ -28,11 +28,9 @@ class Executor(Protocol):
 
     workers: int
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]:
-        ...
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]: ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 class SerialExecutor:
@@ -145,7 +143,7 @@ def _from_workers(workers: int | None) -> str:
 
 def _parse_spec(spec: str) -> tuple[str, str]:
     if spec.startswith("dask://"):
-        return "dask", spec[len("dask://"):]
+        return "dask", spec[len("dask://") :]
     kind, _, arg = spec.partition(":")
     if kind == "process" and arg:
         if not arg.isdigit() or int(arg) < 1:

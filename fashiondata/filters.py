@@ -199,9 +199,7 @@ def split_names(count: int, names: str | Sequence[str] | None) -> tuple[str, ...
     return chosen
 
 
-def round_table(
-    rows: Sequence[int], weights: Sequence[Fraction], column_caps: Sequence[int]
-) -> list[list[int]] | None:
+def round_table(rows: Sequence[int], weights: Sequence[Fraction], column_caps: Sequence[int]) -> list[list[int]] | None:
     """Controlled rounding: cells ``rows[k] × weights[s]`` rounded down or up so that each row adds
     up to ``rows[k]`` and column ``s`` to at most ``column_caps[s]``; None when impossible.
 
@@ -243,7 +241,9 @@ def max_flow_cells(
     for k in range(rows):
         for _ in range(supply[k]):
             # parent[s] = (the column a row leaves to take s, that row); None for row k's own step
-            parent: dict[int, tuple[int | None, int]] = {s: (None, k) for s in range(columns) if allowed[k][s] and not up[k][s]}
+            parent: dict[int, tuple[int | None, int]] = {
+                s: (None, k) for s in range(columns) if allowed[k][s] and not up[k][s]
+            }
             queue = list(parent)
             end = None
             for column in queue:
@@ -330,7 +330,9 @@ def split_dataset(
     assigned = [new for _, new in pairs]
     report.data["split"] = split_summary(assigned, dataset.categories, chosen_names, targets, seed)
     for name, facts in report.data["split"]["splits"].items():
-        report.note(f"split {name}: {facts['images']} images (target {facts['target_images']}), {facts['annotations']} annotations")
+        report.note(
+            f"split {name}: {facts['images']} images (target {facts['target_images']}), {facts['annotations']} annotations"
+        )
     return dataset.replace(records=tuple(assigned)), [old for old, _ in pairs]
 
 
@@ -385,7 +387,7 @@ def _deal_images(
         rng.shuffle(members)
         start = 0
         for split_index, count in enumerate(counts):
-            for index in members[start:start + count]:
+            for index in members[start : start + count]:
                 placement[index] = split_index
             start += count
     return placement
@@ -458,7 +460,9 @@ def improve_shares(
 
     swaps = 0
     for _ in range(rounds):
-        cells = sorted((cell for cell in target if abs(deviation(cell)) >= scale), key=lambda cell: (-abs(deviation(cell)), cell))
+        cells = sorted(
+            (cell for cell in target if abs(deviation(cell)) >= scale), key=lambda cell: (-abs(deviation(cell)), cell)
+        )
         improved = False
         for category, split in cells:
             if abs(deviation((category, split))) < scale:
@@ -683,7 +687,10 @@ def merge_datasets(
                     provenance["merge_image_id"] = record.id
                 records.append(
                     record.replace(
-                        file_name=file_name, id=len(records) + 1, annotations=annotations, attributes={**attributes, **provenance}
+                        file_name=file_name,
+                        id=len(records) + 1,
+                        annotations=annotations,
+                        attributes={**attributes, **provenance},
                     )
                 )
     if renamed:
@@ -809,7 +816,9 @@ def dedupe(
                     merged += 1
         if others and len(listed) < MAX_LISTED:
             listed.append({"kept": record.file_name, "duplicates": [records[p].file_name for p in others]})
-        kept.append(record.replace(annotations=tuple(annotations)) if len(annotations) != len(record.annotations) else record)
+        kept.append(
+            record.replace(annotations=tuple(annotations)) if len(annotations) != len(record.annotations) else record
+        )
     report.note(
         f"dedupe kept {len(kept)} of {len(records)} images: {duplicates} duplicates dropped"
         + (f", {merged} of their annotations merged into the kept images" if merge_annotations else "")

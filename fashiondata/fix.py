@@ -42,16 +42,29 @@ DROPPED_BY_LENIENT_READ = frozenset(
 DECIMALS = 3  # rings rebuilt by shapely are rounded to this many decimals (deterministic, compact)
 
 
-def change(code: str, message: str, record: ImageRecord | None = None, ann: Annotation | None = None,
-           location: str | None = None, file: str | None = None) -> Finding:
+def change(
+    code: str,
+    message: str,
+    record: ImageRecord | None = None,
+    ann: Annotation | None = None,
+    location: str | None = None,
+    file: str | None = None,
+) -> Finding:
     """An ``info`` finding describing one repair."""
     return Finding(
-        code, "info", message, file=file, image=record.file_name if record else None,
-        annotation=ann.id if ann else None, location=location,
+        code,
+        "info",
+        message,
+        file=file,
+        image=record.file_name if record else None,
+        annotation=ann.id if ann else None,
+        location=location,
     )
 
 
-def repair_rings(rings: Sequence[Sequence[float]], width: int, height: int) -> tuple[list[list[float]], list[tuple[str, str]]]:
+def repair_rings(
+    rings: Sequence[Sequence[float]], width: int, height: int
+) -> tuple[list[list[float]], list[tuple[str, str]]]:
     """Valid rings inside the image from ``rings``, and (code, message) for each change.
 
     >>> repair_rings([[0, 0, 4, 0, 4, 4, 0, 4]], 10, 10)
@@ -179,7 +192,11 @@ class RepairRecord:
         for index, ann in enumerate(record.annotations):
             location = f"annotation {index}"
             if ann.category_id not in self.category_ids:
-                found.append(change("dropped-annotation", f"category id {ann.category_id} is not declared", record, ann, location))
+                found.append(
+                    change(
+                        "dropped-annotation", f"category id {ann.category_id} is not declared", record, ann, location
+                    )
+                )
                 continue
             repaired, changes = repair_annotation(ann, record.width, record.height)
             found.extend(change(code, message, record, ann, location) for code, message in changes)
@@ -208,11 +225,21 @@ def repair_dataset(dataset: Dataset, ctx: RunContext) -> tuple[Dataset, list[Fin
         annotations = list(record.annotations)
         for index, ann in enumerate(annotations):
             if ann.id is not None and (ann.id <= 0 or ann.id in seen):
-                found.append(change("cleared-annotation-id", f"annotation id {ann.id} is 0 or less or repeated", record, ann, f"annotation {index}"))
+                found.append(
+                    change(
+                        "cleared-annotation-id",
+                        f"annotation id {ann.id} is 0 or less or repeated",
+                        record,
+                        ann,
+                        f"annotation {index}",
+                    )
+                )
                 annotations[index] = ann.replace(id=None)
             elif ann.id is not None:
                 seen.add(ann.id)
-        records.append(record.replace(annotations=tuple(annotations)) if annotations != list(record.annotations) else record)
+        records.append(
+            record.replace(annotations=tuple(annotations)) if annotations != list(record.annotations) else record
+        )
     return dataset.replace(categories=categories, records=tuple(records)), found
 
 
@@ -222,7 +249,9 @@ def check_not_source(sources: Sequence[str], destination: str) -> None:
     for source in sources:
         origin = Path(source).resolve()
         if origin == target or target in origin.parents:
-            raise ValidationError(f"{destination}: fix writes a new dataset, it must not be (or hold) the source {source}")
+            raise ValidationError(
+                f"{destination}: fix writes a new dataset, it must not be (or hold) the source {source}"
+            )
 
 
 def summarize(findings: Sequence[Finding]) -> dict[str, int]:

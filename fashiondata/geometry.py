@@ -18,14 +18,13 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
 
 import numpy as np
 
 from fashiondata.errors import ValidationError
 
 #: A flat ring ``[x1, y1, x2, y2, ...]``: a list or tuple of numbers, or a 1-D numpy array.
-Ring = Union[Sequence[float], np.ndarray]
+Ring = Sequence[float] | np.ndarray
 
 
 def ring_points(ring: Ring) -> np.ndarray:
@@ -61,8 +60,10 @@ def _any_overlap(parts: list[np.ndarray]) -> bool:
         return False
     boxes = np.array([(*p.min(axis=0), *p.max(axis=0)) for p in parts])
     meets = (
-        (boxes[:, None, 0] < boxes[None, :, 2]) & (boxes[None, :, 0] < boxes[:, None, 2])
-        & (boxes[:, None, 1] < boxes[None, :, 3]) & (boxes[None, :, 1] < boxes[:, None, 3])
+        (boxes[:, None, 0] < boxes[None, :, 2])
+        & (boxes[None, :, 0] < boxes[:, None, 2])
+        & (boxes[:, None, 1] < boxes[None, :, 3])
+        & (boxes[None, :, 1] < boxes[:, None, 3])
     )
     pairs = np.argwhere(np.triu(meets, k=1))
     if not len(pairs):
@@ -162,8 +163,13 @@ def _spanning_tree(parts: list[np.ndarray]) -> dict[tuple[int, int], list[tuple[
 
 
 def _near_pairs(
-    source: np.ndarray, points: np.ndarray, owner: np.ndarray, open_rings: np.ndarray, starts: np.ndarray,
-    low: np.ndarray, high: np.ndarray,
+    source: np.ndarray,
+    points: np.ndarray,
+    owner: np.ndarray,
+    open_rings: np.ndarray,
+    starts: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The source vertices and open-ring points that can take part in a closest pair.
 

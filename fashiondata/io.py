@@ -142,7 +142,8 @@ def check_pixel_limit(width: int, height: int, path: object, location: str | Non
     """Raise ImageTooLargeError when ``width × height`` exceeds :data:`MAX_IMAGE_PIXELS`."""
     if width * height > MAX_IMAGE_PIXELS:
         raise ImageTooLargeError(
-            path, f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS} (a decompression bomb?)",
+            path,
+            f"image of {width}x{height} pixels exceeds the limit of {MAX_IMAGE_PIXELS} (a decompression bomb?)",
             location,
         )
 
@@ -328,7 +329,9 @@ def parse_xml(path: str | os.PathLike[str]) -> Any:
     data = Path(path).read_bytes()
     if b"<!ENTITY" in data:
         line = data[: data.index(b"<!ENTITY")].count(b"\n") + 1
-        raise ParseError(path, "XML entity declarations are refused (external entities, entity expansion)", f"line {line}")
+        raise ParseError(
+            path, "XML entity declarations are refused (external entities, entity expansion)", f"line {line}"
+        )
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         tree = etree.fromstring(data, parser).getroottree()

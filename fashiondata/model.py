@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from fashiondata import io as _io  # MAX_IMAGE_PIXELS, read at call time: it is configurable
 from fashiondata.errors import ValidationError
@@ -134,7 +134,7 @@ class Rle(NamedTuple):
                 )
 
 
-Segmentation = Union[Polygons, Rle]
+Segmentation = Polygons | Rle
 
 
 class Keypoints(NamedTuple):

@@ -108,7 +108,7 @@ def draw_tile(
         _label(canvas, name, x1, y1, color)
     tile = np.full((tile_size, tile_size, 3), BACKGROUND, dtype=np.uint8)
     top, left = (tile_size - height) // 2, (tile_size - width) // 2
-    tile[top:top + height, left:left + width] = canvas
+    tile[top : top + height, left : left + width] = canvas
     return tile
 
 
@@ -128,7 +128,7 @@ def compose(tiles: Sequence[np.ndarray], *, cols: int, rows: int, tile_size: int
     grid = np.full((rows * tile_size, cols * tile_size, 3), BACKGROUND, dtype=np.uint8)
     for index, tile in enumerate(tiles):
         row, col = divmod(index, cols)
-        grid[row * tile_size:(row + 1) * tile_size, col * tile_size:(col + 1) * tile_size] = tile
+        grid[row * tile_size : (row + 1) * tile_size, col * tile_size : (col + 1) * tile_size] = tile
     return grid
 
 

@@ -15,8 +15,7 @@ T = TypeVar("T")
 class Progress(Protocol):
     """Wraps an iterable to report progress over it."""
 
-    def __call__(self, items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
-        ...
+    def __call__(self, items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]: ...
 
 
 class NullProgress:

@@ -51,7 +51,12 @@ def _bounded(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     if xs.min() >= -margin and ys.min() >= -margin and xs.max() <= width + margin and ys.max() <= height + margin:
         return ring
     points = np.clip(ring.reshape(-1, 2), -1e12, 1e12)  # no overflow in the edge arithmetic below
-    for axis, bound, keep_below in ((0, -margin, False), (0, width + margin, True), (1, -margin, False), (1, height + margin, True)):
+    for axis, bound, keep_below in (
+        (0, -margin, False),
+        (0, width + margin, True),
+        (1, -margin, False),
+        (1, height + margin, True),
+    ):
         points = _clip_half_plane(points, axis, bound, keep_below)
     return points.ravel()
 
@@ -192,7 +197,7 @@ def trace_many(masks: Sequence[tuple[np.ndarray, tuple[int, int]]]) -> list[list
     traced = []
     first = 0
     for hierarchy in hierarchies:
-        own = rings[first:first + len(hierarchy)]
+        own = rings[first : first + len(hierarchy)]
         first += len(hierarchy)
         traced.append(_components(own, hierarchy))
     return traced
@@ -315,8 +320,9 @@ def colors_to_labels(rgb: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     return lookup[packed]
 
 
-def color_lookup(colors: Sequence[tuple[int, int, int]], labels: Sequence[int], *, tolerance: int = 0,
-                 unknown: int = 0xFFFF) -> np.ndarray:
+def color_lookup(
+    colors: Sequence[tuple[int, int, int]], labels: Sequence[int], *, tolerance: int = 0, unknown: int = 0xFFFF
+) -> np.ndarray:
     """The 2**24-entry uint16 table for :func:`colors_to_labels`: each colour maps to its label, and
     so does every colour within ``tolerance`` per channel (the nearest colour wins where those
     neighbourhoods meet); every other colour maps to ``unknown``."""

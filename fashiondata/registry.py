@@ -146,6 +146,9 @@ def declared_options(roles: tuple[str, ...] = ("read", "write")) -> list[FormatO
     """Every option of every format for these roles, once per name (the CLI adds them as flags)."""
     seen: dict[str, FormatOption] = {}
     for spec in all_formats():
-        for option in (*(spec.read_options if "read" in roles else ()), *(spec.write_options if "write" in roles else ())):
+        for option in (
+            *(spec.read_options if "read" in roles else ()),
+            *(spec.write_options if "write" in roles else ()),
+        ):
             seen.setdefault(option.name, option)
     return [seen[name] for name in sorted(seen)]

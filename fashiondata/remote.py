@@ -40,7 +40,7 @@ def local_path(path: str | os.PathLike[str]) -> str:
     '/data/a.json'
     """
     text = os.fspath(path)
-    return text[len("file://"):] if text.startswith("file://") else text
+    return text[len("file://") :] if text.startswith("file://") else text
 
 
 def _filesystem(url: str) -> tuple[Any, str]:

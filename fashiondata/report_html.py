@@ -44,7 +44,9 @@ th { text-align: left; background: #f6f6f6; } td.n { text-align: right; font-var
 """
 
 
-def write_report(stats: Mapping[str, Any], destination: str | os.PathLike[str], *, overwrite: bool, title: str = "dataset") -> None:
+def write_report(
+    stats: Mapping[str, Any], destination: str | os.PathLike[str], *, overwrite: bool, title: str = "dataset"
+) -> None:
     """Write the report folder for ``stats`` (the dict of :meth:`fashiondata.stats.Tally.to_dict`)."""
     plots = render_plots(stats)
     page = render_html(stats, plots, title=title)
@@ -64,7 +66,15 @@ def render_plots(stats: Mapping[str, Any]) -> dict[str, bytes]:
     except ImportError as error:
         raise MissingDependencyError("matplotlib", "report") from error
 
-    def draw(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, ylabel: str, *, horizontal: bool = False) -> bytes:
+    def draw(
+        labels: Sequence[str],
+        values: Sequence[float],
+        title: str,
+        xlabel: str,
+        ylabel: str,
+        *,
+        horizontal: bool = False,
+    ) -> bytes:
         height = max(3.2, 0.22 * len(labels) + 1.2) if horizontal else 3.2
         figure = Figure(figsize=(6.4, height), dpi=100)
         FigureCanvasAgg(figure)
@@ -79,7 +89,9 @@ def render_plots(stats: Mapping[str, Any]) -> dict[str, bytes]:
         else:
             axes.bar(positions, values, color="#4c72b0")
             step = max(1, len(labels) // 12)
-            axes.set_xticks(positions[::step], labels[::step], fontsize=8, rotation=45 if step > 1 or len(labels) > 8 else 0)
+            axes.set_xticks(
+                positions[::step], labels[::step], fontsize=8, rotation=45 if step > 1 or len(labels) > 8 else 0
+            )
             axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts
             axes.set_xlabel(xlabel)
             axes.set_ylabel(ylabel)
@@ -97,16 +109,34 @@ def render_plots(stats: Mapping[str, Any]) -> dict[str, bytes]:
     ratio_bins = stats["mask_area_ratio"]["histogram"]
     width = 1 / AREA_RATIO_BINS
     return {
-        "categories": draw([r["name"] for r in rows], [r["instances"] for r in rows],
-                           f"instances per category{shown}", "", "instances", horizontal=True),
-        "instances_per_image": draw(list(instances), list(instances.values()), "instances per image",
-                                    "instances in the image", "images"),
-        "mask_area_ratio": draw([f"{i * width:.2f}" for i in range(AREA_RATIO_BINS)], ratio_bins,
-                                "mask area / image area", "ratio (bin start)", "instances"),
-        "image_sizes": draw([f"{k} MP" for k in megapixels], list(megapixels.values()), "image sizes",
-                            "megapixels (bin start)", "images"),
-        "vertices_per_polygon": draw(list(vertices), list(vertices.values()), "vertices per polygon",
-                                     "vertices", "polygons"),
+        "categories": draw(
+            [r["name"] for r in rows],
+            [r["instances"] for r in rows],
+            f"instances per category{shown}",
+            "",
+            "instances",
+            horizontal=True,
+        ),
+        "instances_per_image": draw(
+            list(instances), list(instances.values()), "instances per image", "instances in the image", "images"
+        ),
+        "mask_area_ratio": draw(
+            [f"{i * width:.2f}" for i in range(AREA_RATIO_BINS)],
+            ratio_bins,
+            "mask area / image area",
+            "ratio (bin start)",
+            "instances",
+        ),
+        "image_sizes": draw(
+            [f"{k} MP" for k in megapixels],
+            list(megapixels.values()),
+            "image sizes",
+            "megapixels (bin start)",
+            "images",
+        ),
+        "vertices_per_polygon": draw(
+            list(vertices), list(vertices.values()), "vertices per polygon", "vertices", "polygons"
+        ),
     }
 
 
@@ -124,16 +154,22 @@ def render_html(stats: Mapping[str, Any], plots: Mapping[str, bytes], *, title: 
         ("vertices per polygon (mean)", stats["polygons"]["vertices_mean"]),
         ("megapixels per image (mean)", stats["image_size"]["megapixels_mean"]),
         ("mask area / image area (mean)", _text(stats["mask_area_ratio"]["mean"])),
-        *((f"COCO {k} (area {rule})", stats["area_classes"][k])
-          for k, rule in (("small", "< 32²"), ("medium", "32²–96²"), ("large", "≥ 96²"))),
+        *(
+            (f"COCO {k} (area {rule})", stats["area_classes"][k])
+            for k, rule in (("small", "< 32²"), ("medium", "32²–96²"), ("large", "≥ 96²"))
+        ),
     ]
     if "persons" in stats:
         p = stats["persons"]
         summary.append((f"persons 0 / 1 / many (from {p['source']})", f"{p['0']} / {p['1']} / {p['many']}"))
     if "detect" in stats:
         d = stats["detect"]
-        summary.append(("color / monochrome / grayscale / bw",
-                        " / ".join(str(d["color"][k]) for k in ("color", "monochrome", "grayscale", "bw"))))
+        summary.append(
+            (
+                "color / monochrome / grayscale / bw",
+                " / ".join(str(d["color"][k]) for k in ("color", "monochrome", "grayscale", "bw")),
+            )
+        )
         summary.append(("grayscale share", _text(d["grayscale_share"])))
         summary.append(("selfies (share)", f"{d['selfies']} ({_text(d['selfie_share'])})"))
     parts = [
@@ -149,11 +185,22 @@ def render_html(stats: Mapping[str, Any], plots: Mapping[str, bytes], *, title: 
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{data}"></figure>')
     parts.append("</div><h2>Per category</h2>")
-    parts.append(_table(
-        ("id", "category", "instances", "images", "share", "mask / image"),
-        [(r["id"], r["name"], r["instances"], r["images"], f"{r['share'] * 100:.2f}%", _text(r["mask_area_ratio"]))
-         for r in stats["per_category"]],
-    ))
+    parts.append(
+        _table(
+            ("id", "category", "instances", "images", "share", "mask / image"),
+            [
+                (
+                    r["id"],
+                    r["name"],
+                    r["instances"],
+                    r["images"],
+                    f"{r['share'] * 100:.2f}%",
+                    _text(r["mask_area_ratio"]),
+                )
+                for r in stats["per_category"]
+            ],
+        )
+    )
     attributes = stats["attributes"]
     for level in ("image", "annotation"):
         for name, counts in attributes[level].items():
@@ -173,9 +220,11 @@ def _text(value: Any) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(
+        "<tr>"
+        + "".join(
             f'<td class="n">{v}</td>' if isinstance(v, (int, float)) else f"<td>{html.escape(str(v))}</td>" for v in row
-        ) + "</tr>"
+        )
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

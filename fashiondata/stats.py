@@ -161,8 +161,12 @@ class Tally:
                 category = categories[ann.category_id] = CategoryTally()
             bbox = ann.bbox
             self._add_annotation(
-                category, ann.segmentation, ann.area, bbox.w * bbox.h if bbox is not None else None,
-                pixels, ann.iscrowd,
+                category,
+                ann.segmentation,
+                ann.area,
+                bbox.w * bbox.h if bbox is not None else None,
+                pixels,
+                ann.iscrowd,
             )
             if ann.category_id in person_ids:
                 persons += 1
@@ -227,13 +231,22 @@ class Tally:
         for name, pick in (("width_min", min), ("width_max", max), ("height_min", min), ("height_max", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
-        for name in ("instances_per_image", "vertices_per_polygon", "megapixel_bins", "area_ratio_bins",
-                     "area_classes", "persons", "color_kinds"):
+        for name in (
+            "instances_per_image",
+            "vertices_per_polygon",
+            "megapixel_bins",
+            "area_ratio_bins",
+            "area_classes",
+            "persons",
+            "color_kinds",
+        ):
             getattr(self, name).update(getattr(other, name))
         for category_id, tally in other.categories.items():
             self.categories.setdefault(category_id, CategoryTally()).merge(tally)
-        for mine, theirs in ((self.image_attributes, other.image_attributes),
-                             (self.annotation_attributes, other.annotation_attributes)):
+        for mine, theirs in (
+            (self.image_attributes, other.image_attributes),
+            (self.annotation_attributes, other.annotation_attributes),
+        ):
             for name, counter in theirs.items():
                 known = mine.get(name, _ABSENT)
                 if known is None:
@@ -268,14 +281,16 @@ class Tally:
         for category_id in known:
             tally = self.categories.get(category_id, CategoryTally())
             name = categories.get(category_id).name if category_id in categories else f"id {category_id}"
-            rows.append({
-                "id": category_id,
-                "name": name,
-                "instances": tally.instances,
-                "images": tally.images,
-                "share": _round(tally.instances / annotations) if annotations else 0.0,
-                "mask_area_ratio": _round(tally.mask_area_ratio_sum / tally.masks) if tally.masks else None,
-            })
+            rows.append(
+                {
+                    "id": category_id,
+                    "name": name,
+                    "instances": tally.instances,
+                    "images": tally.images,
+                    "share": _round(tally.instances / annotations) if annotations else 0.0,
+                    "mask_area_ratio": _round(tally.mask_area_ratio_sum / tally.masks) if tally.masks else None,
+                }
+            )
         polygons = sum(self.vertices_per_polygon.values())
         vertices = sum(n * count for n, count in self.vertices_per_polygon.items())
         masks = sum(self.area_ratio_bins.values())
@@ -297,9 +312,7 @@ class Tally:
             },
             "image_size": {
                 "megapixels_mean": _round(self.pixels / images / 1e6) if images else 0.0,
-                "megapixels_histogram": {
-                    f"{b * MEGAPIXEL_BIN:g}": n for b, n in sorted(self.megapixel_bins.items())
-                },
+                "megapixels_histogram": {f"{b * MEGAPIXEL_BIN:g}": n for b, n in sorted(self.megapixel_bins.items())},
                 "width": {"min": self.width_min, "max": self.width_max},
                 "height": {"min": self.height_min, "max": self.height_max},
             },
@@ -447,10 +460,20 @@ def tally_coco_document(doc: Mapping[str, Any], person_ids: frozenset[int]) -> T
 
 
 _IMAGE_KEYS = frozenset(("id", "width", "height", "file_name"))
-_ANNOTATION_KEYS = frozenset((
-    "id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd", "keypoints",
-    "num_keypoints", "score",
-))
+_ANNOTATION_KEYS = frozenset(
+    (
+        "id",
+        "image_id",
+        "category_id",
+        "segmentation",
+        "area",
+        "bbox",
+        "iscrowd",
+        "keypoints",
+        "num_keypoints",
+        "score",
+    )
+)
 
 
 def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
@@ -521,7 +544,9 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     if bool in _types(areas) | _types(scores):  # the reader checks each of these on its own
         raise NotPlainCoco("boolean area or score")
     closed = _closed_rings(rings, lengths)
-    has_mask = np.asarray([kind is dict or (kind is list and len(seg) > 0) for seg, kind in zip(segmentations, kinds)], dtype=np.bool_)
+    has_mask = np.asarray(
+        [kind is dict or (kind is list and len(seg) > 0) for seg, kind in zip(segmentations, kinds)], dtype=np.bool_
+    )
     mask_area = np.full(len(annotations), np.nan)
     size_area = np.full(len(annotations), np.nan)
     given = np.asarray([area is not None for area in areas], dtype=np.bool_)
@@ -550,11 +575,13 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     ratio = mask_area[has_mask] / pixels[image_index[has_mask]]
     tally.area_ratio_bins = _counter(np.minimum((ratio * AREA_RATIO_BINS).astype(np.int64), AREA_RATIO_BINS - 1))
     classed = size_area[~np.isnan(size_area)]
-    tally.area_classes = Counter({
-        "small": int((classed < SMALL_AREA).sum()),
-        "medium": int(((classed >= SMALL_AREA) & (classed < LARGE_AREA)).sum()),
-        "large": int((classed >= LARGE_AREA).sum()),
-    })
+    tally.area_classes = Counter(
+        {
+            "small": int((classed < SMALL_AREA).sum()),
+            "medium": int(((classed >= SMALL_AREA) & (classed < LARGE_AREA)).sum()),
+            "large": int((classed >= LARGE_AREA).sum()),
+        }
+    )
     instances = np.bincount(column, minlength=n_columns)
     masks = np.bincount(column[has_mask], minlength=n_columns)
     ratio_sums = np.bincount(column[has_mask], weights=ratio, minlength=n_columns)
@@ -568,9 +595,9 @@ def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
     if person_ids:
         is_person = np.isin(column, [column_of[c] for c in person_ids])
         persons = np.bincount(image_index[is_person], minlength=n_images)
-        tally.persons = Counter({
-            "0": int((persons == 0).sum()), "1": int((persons == 1).sum()), "many": int((persons > 1).sum())
-        })
+        tally.persons = Counter(
+            {"0": int((persons == 0).sum()), "1": int((persons == 1).sum()), "many": int((persons > 1).sum())}
+        )
     for annotation in annotations:
         if not annotation.keys() <= _ANNOTATION_KEYS:
             extra = {k: v for k, v in annotation.items() if k not in _ANNOTATION_KEYS}
@@ -664,16 +691,30 @@ def format_category_table(stats: Mapping[str, Any]) -> list[str]:
     """
     header = ("category", "#instances", "#images", "share", "mask/image")
     rows = [
-        (r["name"], str(r["instances"]), str(r["images"]), f"{r['share'] * 100:.2f}%",
-         "-" if r["mask_area_ratio"] is None else f"{r['mask_area_ratio']:.4f}")
+        (
+            r["name"],
+            str(r["instances"]),
+            str(r["images"]),
+            f"{r['share'] * 100:.2f}%",
+            "-" if r["mask_area_ratio"] is None else f"{r['mask_area_ratio']:.4f}",
+        )
         for r in stats["per_category"]
     ]
     ratio = stats["mask_area_ratio"]["mean"]
-    rows.append(("total", str(stats["annotations"]), str(stats["images"]),
-                 "100.00%" if stats["annotations"] else "0.00%", "-" if ratio is None else f"{ratio:.4f}"))
+    rows.append(
+        (
+            "total",
+            str(stats["annotations"]),
+            str(stats["images"]),
+            "100.00%" if stats["annotations"] else "0.00%",
+            "-" if ratio is None else f"{ratio:.4f}",
+        )
+    )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["| " + " | ".join(h.center(w) for h, w in zip(header, widths)) + " |"]
-    lines.append("|" + "|".join(":" + "-" * w + ":" if i == 0 else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|")
+    lines.append(
+        "|" + "|".join(":" + "-" * w + ":" if i == 0 else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|"
+    )
     for row in rows:
         cells = [row[0].center(widths[0])] + [cell.ljust(w) for cell, w in zip(row[1:], widths[1:])]
         lines.append("| " + " | ".join(cells) + " |")
@@ -748,9 +789,9 @@ def _tally_coco_file(path: str) -> tuple[CategoryTable, Tally] | None:
     try:
         if not isinstance(doc, dict) or not isinstance(doc.get("categories", []), list):
             raise NotPlainCoco("not an object")
-        table = CategoryTable(tuple(
-            parse_category(obj, path, f"/categories/{i}") for i, obj in enumerate(doc.get("categories") or [])
-        ))
+        table = CategoryTable(
+            tuple(parse_category(obj, path, f"/categories/{i}") for i, obj in enumerate(doc.get("categories") or []))
+        )
         return table, tally_coco_document(doc, person_category_ids(table))
     except (NotPlainCoco, FashionDataError):  # the reader will raise the precise error
         return None

@@ -149,11 +149,15 @@ def check_annotation(
         if tuple(seg.size) != (height, width):
             issues.append(("rle-size-mismatch", f"RLE size {list(seg.size)} is not the image's [{height}, {width}]"))
         if backend == "detectron2" and not ann.iscrowd:
-            issues.append((
-                "rle-in-polygon-set",
-                ("RLE mask on a non-crowd instance: Detectron2's default INPUT.MASK_FORMAT=polygon fails on it "
-                "(convert to polygons, or train with MASK_FORMAT=bitmask)"),
-            ))
+            issues.append(
+                (
+                    "rle-in-polygon-set",
+                    (
+                        "RLE mask on a non-crowd instance: Detectron2's default INPUT.MASK_FORMAT=polygon fails on it "
+                        "(convert to polygons, or train with MASK_FORMAT=bitmask)"
+                    ),
+                )
+            )
     if ann.bbox is not None:
         x, y, w, h = ann.bbox
         if w == 0 or h == 0:
@@ -182,7 +186,10 @@ def validity_reasons(rings: Sequence[Sequence[float]]) -> list[str]:
 
 
 def check_rings(
-    rings: Sequence[Sequence[float]], width: int, height: int, backend: str | None = None,
+    rings: Sequence[Sequence[float]],
+    width: int,
+    height: int,
+    backend: str | None = None,
     reasons: Sequence[str] | None = None,
 ) -> list[tuple[str, str]]:
     """(code, message) for each degenerate, self-intersecting or out-of-image polygon ring.
@@ -240,7 +247,9 @@ def encloses_nothing(points: np.ndarray) -> bool:
 # ---------------------------------------------------------------- image checks
 
 
-def check_image_file(path: Path, width: int | None, height: int | None, backend: str | None) -> tuple[list[tuple[str, str]], tuple[int, int] | None]:
+def check_image_file(
+    path: Path, width: int | None, height: int | None, backend: str | None
+) -> tuple[list[tuple[str, str]], tuple[int, int] | None]:
     """(code, message) for each defect of an image file, and its (width, height) when readable."""
     if not path.is_file():
         return [("image-missing", f"{path} does not exist")], None
@@ -253,7 +262,10 @@ def check_image_file(path: Path, width: int | None, height: int | None, backend:
     except ParseError as error:
         return [*issues, ("image-unreadable", error.reason)], None
     if size[0] * size[1] > io.MAX_IMAGE_PIXELS:
-        return [*issues, ("image-too-large", f"{size[0]}x{size[1]} pixels exceed the limit of {io.MAX_IMAGE_PIXELS}")], None
+        return [
+            *issues,
+            ("image-too-large", f"{size[0]}x{size[1]} pixels exceed the limit of {io.MAX_IMAGE_PIXELS}"),
+        ], None
     if reason := image_truncation(path):
         issues.append(("image-truncated", reason))
     orientation = exif_orientation(path)
@@ -261,11 +273,25 @@ def check_image_file(path: Path, width: int | None, height: int | None, backend:
     if orientation >= 5:
         stored, shown = f"{size[0]}x{size[1]}", f"{rotated[0]}x{rotated[1]}"
         if width is not None and (width, height) == rotated:
-            issues.append(("image-exif-rotated", (f"EXIF orientation {orientation}: the record has the shown size "
-                           f"{shown}; tools that ignore EXIF see {stored} pixels")))
+            issues.append(
+                (
+                    "image-exif-rotated",
+                    (
+                        f"EXIF orientation {orientation}: the record has the shown size "
+                        f"{shown}; tools that ignore EXIF see {stored} pixels"
+                    ),
+                )
+            )
         else:
-            issues.append(("image-exif-rotated", (f"EXIF orientation {orientation}: stored {stored}, shown {shown} by "
-                           "viewers, OpenCV, Pillow's exif_transpose and Ultralytics")))
+            issues.append(
+                (
+                    "image-exif-rotated",
+                    (
+                        f"EXIF orientation {orientation}: stored {stored}, shown {shown} by "
+                        "viewers, OpenCV, Pillow's exif_transpose and Ultralytics"
+                    ),
+                )
+            )
     if width is not None and (width, height) not in (size, rotated):
         issues.append(("image-size-mismatch", f"the record says {width}x{height}, the header {size[0]}x{size[1]}"))
     if backend == "yolo" and min(size) < 10:
@@ -309,10 +335,17 @@ class CheckRecord:
         found: list[Finding] = []
 
         def add(code: str, message: str, location: str | None = None, annotation: int | None = None) -> None:
-            found.append(make_finding(
-                code, message, self.backend, file=item.file, image=record.file_name,
-                annotation=annotation, location=location,
-            ))
+            found.append(
+                make_finding(
+                    code,
+                    message,
+                    self.backend,
+                    file=item.file,
+                    image=record.file_name,
+                    annotation=annotation,
+                    location=location,
+                )
+            )
 
         if self.images is not None:
             try:
@@ -325,9 +358,16 @@ class CheckRecord:
             else:
                 for code, message in check_image_file(path, record.width, record.height, self.backend)[0]:
                     add(code, message)
-        reasons = iter(validity_reasons(  # one shapely call for every ring of the image
-            [ring for a in record.annotations if isinstance(a.segmentation, Polygons) for ring in a.segmentation.rings]
-        ))
+        reasons = iter(
+            validity_reasons(  # one shapely call for every ring of the image
+                [
+                    ring
+                    for a in record.annotations
+                    if isinstance(a.segmentation, Polygons)
+                    for ring in a.segmentation.rings
+                ]
+            )
+        )
         for index, ann in enumerate(record.annotations):
             location = item.locations[index] if item.locations else f"annotation {index}"
             if ann.category_id not in self.category_ids:
@@ -336,7 +376,9 @@ class CheckRecord:
             for code, message in check_annotation(ann, record.width, record.height, self.backend, own):
                 add(code, message, location, ann.id)
         return RecordResult(
-            tuple(found), record.id, tuple(a.id for a in record.annotations if a.id is not None),
+            tuple(found),
+            record.id,
+            tuple(a.id for a in record.annotations if a.id is not None),
             f"{record.split}/{record.file_name}" if record.split else record.file_name,
         )
 
@@ -370,16 +412,18 @@ def check_records(
         found.extend(check_categories(categories, backend))
         found.extend(_repeated("image-duplicate-id", "image id", image_ids, backend))
         found.extend(_repeated("annotation-duplicate-id", "annotation id", annotation_ids, backend))
+        found.extend(make_finding("image-id-zero", f"image id {i}", backend) for i in sorted(image_ids) if i <= 0)
         found.extend(
-            make_finding("image-id-zero", f"image id {i}", backend) for i in sorted(image_ids) if i <= 0
-        )
-        found.extend(
-            make_finding("annotation-id-zero", f"annotation id {i}: COCOeval counts its matches as misses", backend, annotation=i)
-            for i in sorted(annotation_ids) if i <= 0
+            make_finding(
+                "annotation-id-zero", f"annotation id {i}: COCOeval counts its matches as misses", backend, annotation=i
+            )
+            for i in sorted(annotation_ids)
+            if i <= 0
         )
     found.extend(
         make_finding("file-name-duplicate", f"{n} records name this file", backend, image=name)
-        for name, n in sorted(file_names.items()) if n > 1
+        for name, n in sorted(file_names.items())
+        if n > 1
     )
     return found
 
@@ -388,7 +432,8 @@ def check_categories(categories: CategoryTable, backend: str | None) -> list[Fin
     """Category ids of 0 or less (TF OD API keeps 0 for the background; Detectron2 warns)."""
     return [
         make_finding("category-id-zero", f"category {c.name!r} has id {c.id}", backend, location=f"category {c.id}")
-        for c in categories if c.id <= 0
+        for c in categories
+        if c.id <= 0
     ]
 
 
@@ -490,15 +535,27 @@ def read_coco_leniently(path: str, backend: str | None = None) -> LenientCoco:
             continue
         if ann.id is not None:
             if ann.id in seen:
-                add("annotation-duplicate-id", f"annotation id {ann.id} is used twice", f"{pointer}/id", annotation=ann.id)
+                add(
+                    "annotation-duplicate-id",
+                    f"annotation id {ann.id} is used twice",
+                    f"{pointer}/id",
+                    annotation=ann.id,
+                )
             elif ann.id <= 0:
-                add("annotation-id-zero", f"annotation id {ann.id}: COCOeval counts its matches as misses", f"{pointer}/id", annotation=ann.id)
+                add(
+                    "annotation-id-zero",
+                    f"annotation id {ann.id}: COCOeval counts its matches as misses",
+                    f"{pointer}/id",
+                    annotation=ann.id,
+                )
             seen.add(ann.id)
         grouped[image_id].append((ann, pointer))
 
     items = tuple(
         RecordItem(
-            record.replace(annotations=tuple(a for a, _ in grouped[image_id])), path, tuple(p for _, p in grouped[image_id])
+            record.replace(annotations=tuple(a for a, _ in grouped[image_id])),
+            path,
+            tuple(p for _, p in grouped[image_id]),
         )
         for image_id, record in images.items()
     )
@@ -525,7 +582,9 @@ def validate_coco(paths: Sequence[str], ctx: RunContext, *, backend: str | None,
         ctx.report.read["images"] += len(lenient.items)
         ctx.report.read["annotations"] += sum(len(i.record.annotations) for i in lenient.items)
         found.extend(lenient.findings)
-        found.extend(check_records(lenient.items, lenient.categories, ctx, backend=backend, images=images, check_ids=False))
+        found.extend(
+            check_records(lenient.items, lenient.categories, ctx, backend=backend, images=images, check_ids=False)
+        )
     return found
 
 
@@ -558,7 +617,7 @@ def find_yolo_yaml(path: str) -> str | None:
         return str(p) if p.suffix.lower() in (".yaml", ".yml") else None
     if p.is_dir():
         for candidate in sorted([*p.glob("*.yaml"), *p.glob("*.yml")]):
-            if b"names" in candidate.read_bytes()[:1 << 16]:
+            if b"names" in candidate.read_bytes()[: 1 << 16]:
                 return str(candidate)
     return None
 
@@ -586,7 +645,9 @@ def load_yolo_layout(path: str) -> YoloLayout:
             config = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             mark = getattr(error, "problem_mark", None)
-            raise ParseError(yaml_path, f"invalid YAML: {error}".splitlines()[0], f"line {mark.line + 1}" if mark else None) from error
+            raise ParseError(
+                yaml_path, f"invalid YAML: {error}".splitlines()[0], f"line {mark.line + 1}" if mark else None
+            ) from error
         if not isinstance(config, dict):
             raise ParseError(yaml_path, "a dataset yaml must hold a mapping", "/")
         root = Path(yaml_path).parent
@@ -607,10 +668,16 @@ def load_yolo_layout(path: str) -> YoloLayout:
             raise ParseError(yaml_path or path, "names keys must be class indices", "names")
         class_count = max(names, default=-1) + 1
     kpt = config.get("kpt_shape")
-    kpt_shape = (int(kpt[0]), int(kpt[1])) if isinstance(kpt, list) and len(kpt) == 2 and all(isinstance(v, int) for v in kpt) else None
+    kpt_shape = (
+        (int(kpt[0]), int(kpt[1]))
+        if isinstance(kpt, list) and len(kpt) == 2 and all(isinstance(v, int) for v in kpt)
+        else None
+    )
     for key in ("train", "val", "test", "minival"):
         value = config.get(key)
-        if value is not None and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+        if value is not None and not (
+            isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ):
             raise ParseError(yaml_path or path, f"{key} must be a path or a list of paths", key)
     images = _yolo_images(root, config)
     pairs = tuple((image, label_path_of(image)) for image in images)
@@ -626,7 +693,11 @@ def _names_file(root: Path) -> list[str] | None:
     """Class names from ``classes.txt`` or a ``*.names`` file (Darknet, LabelImg), one a line."""
     for candidate in [root / "classes.txt", *sorted(root.glob("*.names"))]:
         if candidate.is_file():
-            return [line.strip() for line in candidate.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+            return [
+                line.strip()
+                for line in candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+                if line.strip()
+            ]
     return None
 
 
@@ -646,7 +717,13 @@ def _yolo_images(root: Path, config: dict[str, Any]) -> list[str]:
             for line in target.read_text(encoding="utf-8", errors="replace").splitlines():
                 line = line.strip()
                 if line:
-                    found.append(str(target.parent / line[2:]) if line.startswith("./") else str(root / line) if not os.path.isabs(line) else line)
+                    found.append(
+                        str(target.parent / line[2:])
+                        if line.startswith("./")
+                        else str(root / line)
+                        if not os.path.isabs(line)
+                        else line
+                    )
     return sorted(dict.fromkeys(found))
 
 
@@ -766,11 +843,14 @@ def lint_yolo(path: str, ctx: RunContext, *, backend: str | None) -> list[Findin
         make_finding("label-orphan", "label file with no image", backend, file=label) for label in layout.orphan_labels
     )
     if boxes and segments:
-        found.append(make_finding(
-            "yolo-mixed-boxes-segments",
-            f"{boxes} box lines and {segments} polygon lines: Ultralytics then trains boxes only",
-            backend, file=layout.yaml_path,
-        ))
+        found.append(
+            make_finding(
+                "yolo-mixed-boxes-segments",
+                f"{boxes} box lines and {segments} polygon lines: Ultralytics then trains boxes only",
+                backend,
+                file=layout.yaml_path,
+            )
+        )
     if layout.class_count is None:
         ctx.report.note("no dataset yaml with names: class indices were not checked")
     return found

@@ -47,7 +47,11 @@ def stale_pages(folder: Path = DOCS) -> list[str]:
     """Pages that are missing, differ from ``--help``, or name a verb that no longer exists."""
     expected = pages()
     present = {p.name for p in folder.glob("*.md")}
-    differ = [name for name, text in expected.items() if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text]
+    differ = [
+        name
+        for name, text in expected.items()
+        if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
+    ]
     return sorted(differ + [name for name in present - set(expected)])
 
 

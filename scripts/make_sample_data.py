@@ -30,8 +30,19 @@ WIDTH, HEIGHT = 250, 367
 OUT = Path(__file__).resolve().parents[1] / "fashiondata" / "sample_data"
 
 CLASS_IDS = {
-    "top": 1, "outer": 2, "skirt": 3, "dress": 4, "pants": 5, "leggings": 6, "headwear": 7,
-    "belt": 10, "footwear": 11, "bag": 12, "hair": 13, "face": 14, "skin": 15,
+    "top": 1,
+    "outer": 2,
+    "skirt": 3,
+    "dress": 4,
+    "pants": 5,
+    "leggings": 6,
+    "headwear": 7,
+    "belt": 10,
+    "footwear": 11,
+    "bag": 12,
+    "hair": 13,
+    "face": 14,
+    "skin": 15,
 }
 GARMENTS = ("top", "outer", "skirt", "dress", "pants", "leggings", "headwear", "belt", "footwear", "bag")
 
@@ -39,8 +50,13 @@ GARMENTS = ("top", "outer", "skirt", "dress", "pants", "leggings", "headwear", "
 LOOKS: list[dict[str, tuple[int, int, int]]] = [
     {"top": (60, 60, 200), "pants": (120, 70, 30), "footwear": (30, 30, 30), "bag": (40, 110, 160)},
     {"dress": (150, 60, 160), "footwear": (20, 20, 120)},
-    {"top": (235, 235, 235), "outer": (80, 90, 60), "pants": (50, 50, 50), "belt": (20, 60, 100),
-     "footwear": (60, 40, 30)},
+    {
+        "top": (235, 235, 235),
+        "outer": (80, 90, 60),
+        "pants": (50, 50, 50),
+        "belt": (20, 60, 100),
+        "footwear": (60, 40, 30),
+    },
     {"top": (40, 160, 220), "skirt": (140, 40, 40), "footwear": (200, 200, 200), "bag": (30, 30, 30)},
     {"top": (90, 200, 90), "leggings": (30, 30, 30), "footwear": (220, 220, 220)},
     {"top": (200, 160, 60), "pants": (160, 110, 70), "headwear": (40, 40, 150), "footwear": (50, 50, 50)},
@@ -68,8 +84,17 @@ def shapes(look: dict[str, tuple[int, int, int]], index: int) -> list[tuple[str,
     add("skin", lambda im, v: cv2.fillPoly(im, [poly([(cx - 7, 60), (cx + 7, 60), (cx + 7, 80), (cx - 7, 80)])], v))
     add("skin", lambda im, v: cv2.line(im, (cx - 34, 85), (cx - 48, 190), v, 13))
     add("skin", lambda im, v: cv2.line(im, (cx + 34, 85), (cx + 48, 190), v, 13))
-    add("skin", lambda im, v: cv2.fillPoly(im, [poly([(cx - 26, 230), (cx - 4, 230), (cx - 8, 335), (cx - 22, 335)]),
-                                                 poly([(cx + 4, 230), (cx + 26, 230), (cx + 22, 335), (cx + 8, 335)])], v))
+    add(
+        "skin",
+        lambda im, v: cv2.fillPoly(
+            im,
+            [
+                poly([(cx - 26, 230), (cx - 4, 230), (cx - 8, 335), (cx - 22, 335)]),
+                poly([(cx + 4, 230), (cx + 26, 230), (cx + 22, 335), (cx + 8, 335)]),
+            ],
+            v,
+        ),
+    )
     add("face", lambda im, v: cv2.ellipse(im, (cx, 46), (17, 22), 0, 0, 360, v, -1))
     if "headwear" in look:
         add("headwear", lambda im, v: cv2.ellipse(im, (cx, 24), (30, 12), 0, 180, 360, v, -1))
@@ -77,25 +102,73 @@ def shapes(look: dict[str, tuple[int, int, int]], index: int) -> list[tuple[str,
         name = "pants" if "pants" in look else "leggings"
         wide = 10 if name == "pants" else 4
         if legs_apart:
-            legs = [poly([(cx - 36, 168), (cx - 6, 168), (cx - 10, 332), (cx - 40 - wide, 332)]),
-                    poly([(cx + 6, 168), (cx + 36, 168), (cx + 40 + wide, 332), (cx + 10, 332)])]
+            legs = [
+                poly([(cx - 36, 168), (cx - 6, 168), (cx - 10, 332), (cx - 40 - wide, 332)]),
+                poly([(cx + 6, 168), (cx + 36, 168), (cx + 40 + wide, 332), (cx + 10, 332)]),
+            ]
         else:
-            legs = [poly([(cx - 34, 165), (cx + 34, 165), (cx + 28 + wide, 332), (cx + 4, 332), (cx, 215),
-                          (cx - 4, 332), (cx - 28 - wide, 332)])]
+            legs = [
+                poly(
+                    [
+                        (cx - 34, 165),
+                        (cx + 34, 165),
+                        (cx + 28 + wide, 332),
+                        (cx + 4, 332),
+                        (cx, 215),
+                        (cx - 4, 332),
+                        (cx - 28 - wide, 332),
+                    ]
+                )
+            ]
         add(name, lambda im, v: cv2.fillPoly(im, legs, v))
     if "skirt" in look:
-        add("skirt", lambda im, v: cv2.fillPoly(im, [poly([(cx - 32, 165), (cx + 32, 165), (cx + 52, 250), (cx - 52, 250)])], v))
+        add(
+            "skirt",
+            lambda im, v: cv2.fillPoly(im, [poly([(cx - 32, 165), (cx + 32, 165), (cx + 52, 250), (cx - 52, 250)])], v),
+        )
     if "dress" in look:
-        add("dress", lambda im, v: cv2.fillPoly(
-            im, [poly([(cx - 30, 78), (cx + 30, 78), (cx + 34, 160), (cx + 58, 270), (cx - 58, 270), (cx - 34, 160)])], v))
+        add(
+            "dress",
+            lambda im, v: cv2.fillPoly(
+                im,
+                [poly([(cx - 30, 78), (cx + 30, 78), (cx + 34, 160), (cx + 58, 270), (cx - 58, 270), (cx - 34, 160)])],
+                v,
+            ),
+        )
     if "top" in look:
-        add("top", lambda im, v: cv2.fillPoly(
-            im, [poly([(cx - 30, 76), (cx + 30, 76), (cx + 44, 110), (cx + 34, 116), (cx + 34, 172), (cx - 34, 172),
-                       (cx - 34, 116), (cx - 44, 110)])], v))
+        add(
+            "top",
+            lambda im, v: cv2.fillPoly(
+                im,
+                [
+                    poly(
+                        [
+                            (cx - 30, 76),
+                            (cx + 30, 76),
+                            (cx + 44, 110),
+                            (cx + 34, 116),
+                            (cx + 34, 172),
+                            (cx - 34, 172),
+                            (cx - 34, 116),
+                            (cx - 44, 110),
+                        ]
+                    )
+                ],
+                v,
+            ),
+        )
     if "outer" in look:
-        add("outer", lambda im, v: cv2.fillPoly(
-            im, [poly([(cx - 38, 74), (cx - 12, 74), (cx - 12, 185), (cx - 40, 185)]),
-                 poly([(cx + 12, 74), (cx + 38, 74), (cx + 40, 185), (cx + 12, 185)])], v))
+        add(
+            "outer",
+            lambda im, v: cv2.fillPoly(
+                im,
+                [
+                    poly([(cx - 38, 74), (cx - 12, 74), (cx - 12, 185), (cx - 40, 185)]),
+                    poly([(cx + 12, 74), (cx + 38, 74), (cx + 40, 185), (cx + 12, 185)]),
+                ],
+                v,
+            ),
+        )
     if "belt" in look:
         add("belt", lambda im, v: cv2.rectangle(im, (cx - 34, 164), (cx + 34, 171), v, -1))
     if "footwear" in look:
@@ -136,9 +209,18 @@ def traced_regions(mask: np.ndarray) -> list[dict]:
             continue
         if name in ("bag", "headwear"):
             x, y, w, h = cv2.boundingRect(binary)
-            shape = ({"name": "rect", "x": int(x), "y": int(y), "width": int(w), "height": int(h)} if name == "bag" else
-                     {"name": "ellipse", "cx": int(x + w // 2), "cy": int(y + h // 2), "rx": int(w // 2), "ry": int(h // 2),
-                      "theta": 0})
+            shape = (
+                {"name": "rect", "x": int(x), "y": int(y), "width": int(w), "height": int(h)}
+                if name == "bag"
+                else {
+                    "name": "ellipse",
+                    "cx": int(x + w // 2),
+                    "cy": int(y + h // 2),
+                    "rx": int(w // 2),
+                    "ry": int(h // 2),
+                    "theta": 0,
+                }
+            )
             regions.append({"shape_attributes": shape, "region_attributes": {"garment": name}})
             continue
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -146,29 +228,53 @@ def traced_regions(mask: np.ndarray) -> list[dict]:
             if cv2.contourArea(contour) < 20:
                 continue
             points = cv2.approxPolyDP(contour, 1.5, True).reshape(-1, 2)
-            regions.append({
-                "shape_attributes": {"name": "polygon", "all_points_x": [int(p[0]) for p in points],
-                                     "all_points_y": [int(p[1]) for p in points]},
-                "region_attributes": {"garment": name},
-            })
+            regions.append(
+                {
+                    "shape_attributes": {
+                        "name": "polygon",
+                        "all_points_x": [int(p[0]) for p in points],
+                        "all_points_y": [int(p[1]) for p in points],
+                    },
+                    "region_attributes": {"garment": name},
+                }
+            )
     return regions
 
 
 def via_project(name: str, entries: list[tuple[str, int, list[dict], str]]) -> dict:
     """A VIA 2.0 project file (what "Project → Save" writes)."""
     return {
-        "_via_settings": {"ui": {"annotation_editor_height": 25}, "core": {"buffer_size": 18, "filepath": {},
-                          "default_filepath": ""}, "project": {"name": name}},
+        "_via_settings": {
+            "ui": {"annotation_editor_height": 25},
+            "core": {"buffer_size": 18, "filepath": {}, "default_filepath": ""},
+            "project": {"name": name},
+        },
         "_via_img_metadata": {
-            f"{file_name}{size}": {"filename": file_name, "size": size, "regions": regions,
-                                  "file_attributes": {"people": people}}
+            f"{file_name}{size}": {
+                "filename": file_name,
+                "size": size,
+                "regions": regions,
+                "file_attributes": {"people": people},
+            }
             for file_name, size, regions, people in entries
         },
         "_via_attributes": {
-            "region": {"garment": {"type": "dropdown", "description": "", "options": {g: "" for g in GARMENTS},
-                                   "default_options": {}}},
-            "file": {"people": {"type": "radio", "description": "persons in the photo",
-                                "options": {"0": "none", "1": "one", "2": "many"}, "default_options": {}}},
+            "region": {
+                "garment": {
+                    "type": "dropdown",
+                    "description": "",
+                    "options": {g: "" for g in GARMENTS},
+                    "default_options": {},
+                }
+            },
+            "file": {
+                "people": {
+                    "type": "radio",
+                    "description": "persons in the photo",
+                    "options": {"0": "none", "1": "one", "2": "many"},
+                    "default_options": {},
+                }
+            },
         },
         "_via_data_format_version": "2.0.10",
         "_via_image_id_list": [f"{file_name}{size}" for file_name, size, _r, _p in entries],

@@ -28,7 +28,6 @@ def fixtures() -> Path:
 def run_cli():
     """Invoke the `fashiondata` CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
     from click.testing import CliRunner
-
     from fashiondata_cli.main import cli
 
     def invoke(*args: str):

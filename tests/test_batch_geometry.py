@@ -14,7 +14,9 @@ from fashiondata.batch_geometry import MAX_TREE_RINGS, bridge_many, join_many, o
 
 def fill(rings, height, width) -> np.ndarray:
     """The union of the rings' pycocotools masks."""
-    return mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([list(map(float, r)) for r in rings], height, width)))
+    return mask_utils.decode(
+        mask_utils.merge(mask_utils.frPyObjects([list(map(float, r)) for r in rings], height, width))
+    )
 
 
 def square(x: float, y: float, size: float = 4) -> np.ndarray:

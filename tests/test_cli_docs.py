@@ -22,7 +22,9 @@ def _generator():
 
 
 def _help(args: list[str], width: int) -> str:
-    result = CliRunner().invoke(cli, [*args, "--help"], prog_name="fashiondata", terminal_width=width, max_content_width=width)
+    result = CliRunner().invoke(
+        cli, [*args, "--help"], prog_name="fashiondata", terminal_width=width, max_content_width=width
+    )
     assert result.exit_code == 0, result.output
     return result.output
 

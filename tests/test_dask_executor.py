@@ -34,7 +34,9 @@ def test_failures_follow_the_error_policy(dask_executor: DaskExecutor) -> None:
     assert ctx.report.skipped_items == [("../x.jpg", "file name '../x.jpg' leaves its folder: refused")]
 
 
-def test_voc_to_csv_is_byte_identical_to_a_serial_run(dask_executor: DaskExecutor, corpus: Path, tmp_path: Path) -> None:
+def test_voc_to_csv_is_byte_identical_to_a_serial_run(
+    dask_executor: DaskExecutor, corpus: Path, tmp_path: Path
+) -> None:
     source = corpus / "weizh888_productimageseg" / "annotations" / "annotations-1"
     outputs = []
     for name, executor in (("serial", SerialExecutor()), ("dask", dask_executor)):
@@ -69,8 +71,13 @@ def _tree_bytes(path: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     "name, source, src_format, dst_format, options",
     [
-        ("masks2yolo", "masks/deepfashion_mm/index", "masks", "yolo",
-         {"classes": "deepfashion-mm", "link_mode": "none"}),
+        (
+            "masks2yolo",
+            "masks/deepfashion_mm/index",
+            "masks",
+            "yolo",
+            {"classes": "deepfashion-mm", "link_mode": "none"},
+        ),
         ("lvis2yolo", "lvis/lvis_v1_val.json", "lvis", "yolo", {"link_mode": "none"}),
         ("df2coco", "df2/train", "df2", "coco", {}),
     ],
@@ -79,11 +86,20 @@ def test_conversions_are_byte_identical_on_every_executor(
     dask_executor: DaskExecutor, fixtures: Path, tmp_path: Path, name, source, src_format, dst_format, options
 ) -> None:
     outputs = []
-    for label, executor in (("serial", SerialExecutor()), ("process", make_executor("process:2")),
-                            ("dask", dask_executor)):
+    for label, executor in (
+        ("serial", SerialExecutor()),
+        ("process", make_executor("process:2")),
+        ("dask", dask_executor),
+    ):
         out = tmp_path / f"{name}-{label}" / ("out" if dst_format == "yolo" else "out.json")
-        fashiondata.convert(fixtures / source, out, src_format=src_format, dst_format=dst_format,
-                            ctx=RunContext(executor=executor), **options)
+        fashiondata.convert(
+            fixtures / source,
+            out,
+            src_format=src_format,
+            dst_format=dst_format,
+            ctx=RunContext(executor=executor),
+            **options,
+        )
         outputs.append(_tree_bytes(out))
         if label == "process":
             executor.close()

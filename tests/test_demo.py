@@ -17,9 +17,17 @@ from fashiondata.errors import OutputExistsError
 from fashiondata.samples import sample_path
 
 OUTPUTS = [
-    "pants_yolo", "thesis_coco.json", "shop_labels.csv", "shop_split/train_labels.csv",
-    "shop_split/test_labels.csv", "shop_split/summary.csv", "tfrecord/label_map.pbtxt", "tfrecord/train.record",
-    "tfrecord/test.record", "stats", "preview.png",
+    "pants_yolo",
+    "thesis_coco.json",
+    "shop_labels.csv",
+    "shop_split/train_labels.csv",
+    "shop_split/test_labels.csv",
+    "shop_split/summary.csv",
+    "tfrecord/label_map.pbtxt",
+    "tfrecord/train.record",
+    "tfrecord/test.record",
+    "stats",
+    "preview.png",
 ]
 
 
@@ -67,16 +75,26 @@ def test_thesis_coco_loads_in_pycocotools_with_both_annotators_images(demo_run) 
 def test_shop_csv_split_and_records_agree(demo_run) -> None:
     out, _ = demo_run
     rows = list(csv.DictReader((out / "shop_labels.csv").open()))
-    split = {name: list(csv.DictReader((out / "shop_split" / f"{name}_labels.csv").open())) for name in ("train", "test")}
+    split = {
+        name: list(csv.DictReader((out / "shop_split" / f"{name}_labels.csv").open())) for name in ("train", "test")
+    }
     assert len({r["filename"] for r in split["train"]}) == 5 and len({r["filename"] for r in split["test"]}) == 1
     assert sorted(tuple(r.values()) for r in rows) == sorted(tuple(r.values()) for r in split["train"] + split["test"])
-    label_ids = {name: i for i, name in enumerate(
-        ("top", "outer", "skirt", "dress", "pants", "leggings", "headwear", "belt", "footwear", "bag"), 1)}
+    label_ids = {
+        name: i
+        for i, name in enumerate(
+            ("top", "outer", "skirt", "dress", "pants", "leggings", "headwear", "belt", "footwear", "bag"), 1
+        )
+    }
     for name in ("train", "test"):
         examples = list(tfrecord_loader(str(out / "tfrecord" / f"{name}.record"), None))
         assert len(examples) == len({r["filename"] for r in split[name]})
         for example in examples:
-            texts = [t.decode() for t in np.atleast_1d(example["image/object/class/text"])] if "image/object/class/text" in example else []
+            texts = (
+                [t.decode() for t in np.atleast_1d(example["image/object/class/text"])]
+                if "image/object/class/text" in example
+                else []
+            )
             labels = list(np.atleast_1d(example.get("image/object/class/label", [])))
             assert labels == [label_ids[t] for t in texts]
     assert (out / "tfrecord" / "label_map.pbtxt").read_text() == sample_path("voc/label_map.pbtxt").read_text()

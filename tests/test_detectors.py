@@ -209,8 +209,12 @@ def test_detect_on_a_process_pool_matches_serial(sample_photos: Path) -> None:
 def test_detection_as_dict() -> None:
     detection = ImageDetection("a.jpg", 10, 10, None, (Face(BBox(1, 2, 3, 4), 0.91234),))
     assert detection.to_dict() == {
-        "file": "a.jpg", "width": 10, "height": 10,
-        "faces": [{"bbox": [1, 2, 3, 4], "score": 0.91234}], "persons": "1", "selfie": True,
+        "file": "a.jpg",
+        "width": 10,
+        "height": 10,
+        "faces": [{"bbox": [1, 2, 3, 4], "score": 0.91234}],
+        "persons": "1",
+        "selfie": True,
     }
 
 

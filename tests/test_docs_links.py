@@ -39,7 +39,12 @@ def test_docs_index_links_every_recipe_guide_and_reference() -> None:
     index = ROOT / "docs" / "index.md"
     linked = {(index.parent / t).resolve() for t in relative_links(index)}
     guides = [p for p in (ROOT / "docs").glob("*.md") if p.name != "index.md"]
-    wanted = [*(ROOT / "docs" / "recipes").glob("*.md"), *guides, ROOT / "docs" / "cli" / "index.md", ROOT / "docs" / "formats" / "index.md"]
+    wanted = [
+        *(ROOT / "docs" / "recipes").glob("*.md"),
+        *guides,
+        ROOT / "docs" / "cli" / "index.md",
+        ROOT / "docs" / "formats" / "index.md",
+    ]
     assert [str(p.relative_to(ROOT)) for p in wanted if p.resolve() not in linked] == []
 
 

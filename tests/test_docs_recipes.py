@@ -30,7 +30,10 @@ from fashiondata_cli.main import cli
 ROOT = Path(__file__).resolve().parents[1]
 #: the recipes, and any other page that opts in with a recipe-inputs comment (format pages' "Try it")
 RECIPES = sorted(
-    {*(ROOT / "docs" / "recipes").glob("*.md"), *(p for p in (ROOT / "docs").rglob("*.md") if "<!-- recipe-inputs" in p.read_text(encoding="utf-8"))}
+    {
+        *(ROOT / "docs" / "recipes").glob("*.md"),
+        *(p for p in (ROOT / "docs").rglob("*.md") if "<!-- recipe-inputs" in p.read_text(encoding="utf-8")),
+    }
 )
 BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.DOTALL | re.MULTILINE)
 INPUTS = re.compile(r"<!-- recipe-inputs\n(.*?)-->", re.DOTALL)
@@ -61,7 +64,10 @@ def inputs(markdown: str) -> dict[str, str]:
     "text, expected",
     [
         ("```bash\nfashiondata info a.json  # count\n```\n", [["fashiondata", "info", "a.json"]]),  # comment stripped
-        ("```bash\nfashiondata split a b \\\n    --seed 0\n```\n", [["fashiondata", "split", "a", "b", "--seed", "0"]]),  # continuation
+        (
+            "```bash\nfashiondata split a b \\\n    --seed 0\n```\n",
+            [["fashiondata", "split", "a", "b", "--seed", "0"]],
+        ),  # continuation
         ("```text\nyolo segment train data=x\n```\n", []),  # other tools are not run
         ("```bash\n# a comment only\n\n```\n", []),  # blank and comment lines
     ],

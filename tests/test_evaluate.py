@@ -55,11 +55,17 @@ def make_gt(seed: int = 0, *, images: int = 12, one_per_category: bool = False) 
             x, y = rng.uniform(0, width - w), rng.uniform(0, height - h)
             ring = [x, y, x + w, y, x + w * 0.8, y + h, x + w * 0.1, y + h * 0.9]
             area = float(mask_utils.area(mask_utils.merge(mask_utils.frPyObjects([ring], height, width))))
-            doc["annotations"].append({
-                "id": len(doc["annotations"]) + 1, "image_id": image_id, "category_id": category_id,
-                "segmentation": [[round(v, 2) for v in ring]], "area": area,
-                "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)], "iscrowd": 0,
-            })
+            doc["annotations"].append(
+                {
+                    "id": len(doc["annotations"]) + 1,
+                    "image_id": image_id,
+                    "category_id": category_id,
+                    "segmentation": [[round(v, 2) for v in ring]],
+                    "area": area,
+                    "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
+                    "iscrowd": 0,
+                }
+            )
     if not one_per_category:
         crowd = doc["annotations"][0]
         doc["annotations"].append({**crowd, "id": len(doc["annotations"]) + 1, "iscrowd": 1})
@@ -83,11 +89,15 @@ def perturbed_results(gt: dict, seed: int = 1, *, task: str = "bbox") -> list[di
     for _ in range(15):
         image = rng.choice(gt["images"])
         box = [rng.uniform(0, 100), rng.uniform(0, 100), rng.uniform(10, 200), rng.uniform(10, 200)]
-        results.append(_result(image["id"], rng.choice(CATEGORIES)["id"], box, rng.random(), task, image["height"], image["width"]))
+        results.append(
+            _result(image["id"], rng.choice(CATEGORIES)["id"], box, rng.random(), task, image["height"], image["width"])
+        )
     return results
 
 
-def _result(image_id: int, category_id: int, box: list[float], score: float, task: str, height: int, width: int) -> dict:
+def _result(
+    image_id: int, category_id: int, box: list[float], score: float, task: str, height: int, width: int
+) -> dict:
     out = {"image_id": image_id, "category_id": category_id, "score": round(score, 6)}
     if task == "bbox":
         out["bbox"] = [round(v, 3) for v in box]
@@ -140,13 +150,17 @@ def test_twelve_numbers_equal_cocoeval(tmp_path: Path, task: str, seed: int) -> 
 
 @pytest.mark.parametrize("executor", ["serial", "process"])
 @pytest.mark.parametrize("task", ["bbox", "segm"])
-def test_images_evaluated_in_chunks_on_the_executor_equal_one_cocoeval(tmp_path: Path, task: str, executor: str) -> None:
+def test_images_evaluated_in_chunks_on_the_executor_equal_one_cocoeval(
+    tmp_path: Path, task: str, executor: str
+) -> None:
     gt = make_gt(9, images=17)
     results = perturbed_results(gt, 10, task=task)
     reference = cocoeval_reference(write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", results), task)
     ctx = RunContext(executor=ProcessExecutor(2) if executor == "process" else RunContext().executor)
 
-    evaluator = run_cocoeval(json.loads(json.dumps(gt)), json.loads(json.dumps(results)), ctx, task=task, chunk_images=4)
+    evaluator = run_cocoeval(
+        json.loads(json.dumps(gt)), json.loads(json.dumps(results)), ctx, task=task, chunk_images=4
+    )
     ctx.executor.close()
 
     assert evaluator.stats.tolist() == pytest.approx(reference.stats.tolist(), abs=1e-12)
@@ -167,7 +181,12 @@ def test_categories_without_gt_change_nothing(tmp_path: Path) -> None:
     for name, expected in zip(STAT_NAMES, reference.stats, strict=True):
         assert metrics_of(report)[name] == pytest.approx(expected, abs=1e-6), name
     assert report.data["evaluation"]["per_category"][3] == {
-        "id": 12, "name": "sling", "instances": 0, "AP": None, "AP50": None, "AP75": None
+        "id": 12,
+        "name": "sling",
+        "instances": 0,
+        "AP": None,
+        "AP50": None,
+        "AP75": None,
     }
 
 
@@ -191,8 +210,12 @@ def test_per_category_ap_equals_cocoeval_precision(tmp_path: Path) -> None:
 def test_predictions_identical_to_gt_score_one_everywhere(tmp_path: Path, task: str) -> None:
     gt = make_gt(5, images=30, one_per_category=True)
     results = [
-        {"image_id": a["image_id"], "category_id": a["category_id"], "score": 1.0,
-         **({"bbox": a["bbox"]} if task == "bbox" else {"segmentation": a["segmentation"]})}
+        {
+            "image_id": a["image_id"],
+            "category_id": a["category_id"],
+            "score": 1.0,
+            **({"bbox": a["bbox"]} if task == "bbox" else {"segmentation": a["segmentation"]}),
+        }
         for a in gt["annotations"]
     ]
     if task == "segm":  # results carry RLE, as Detectron2 writes them
@@ -244,7 +267,9 @@ def test_detectron2_and_ultralytics_predictions_holding_the_same_boxes_score_the
     ultralytics = api.evaluate(gt_path, ultralytics_folder(tmp_path / "runs", gt, results))
 
     for name in STAT_NAMES:
-        assert ultralytics.data["evaluation"]["metrics"][name] == pytest.approx(detectron2.data["evaluation"]["metrics"][name], abs=1e-9)
+        assert ultralytics.data["evaluation"]["metrics"][name] == pytest.approx(
+            detectron2.data["evaluation"]["metrics"][name], abs=1e-9
+        )
     assert detectron2.data["evaluation"]["matched_by"] == "id"
     assert ultralytics.data["evaluation"]["matched_by"] == "stem"
 
@@ -252,9 +277,9 @@ def test_detectron2_and_ultralytics_predictions_holding_the_same_boxes_score_the
 @pytest.mark.parametrize(
     "key, matched_by",
     [
-        (lambda image: image["id"], "id"),                              # Detectron2
-        (lambda image: image["file_name"], "file name"),                # TF OD API export keyed by file name
-        (lambda image: Path(image["file_name"]).stem, "stem"),          # TF OD API export keyed by source id
+        (lambda image: image["id"], "id"),  # Detectron2
+        (lambda image: image["file_name"], "file name"),  # TF OD API export keyed by file name
+        (lambda image: Path(image["file_name"]).stem, "stem"),  # TF OD API export keyed by source id
     ],
 )
 def test_predictions_match_gt_images_by_id_file_name_or_stem(tmp_path: Path, key, matched_by: str) -> None:
@@ -306,7 +331,9 @@ def test_segm_needs_gt_masks(tmp_path: Path) -> None:
 def test_lvis_gt_says_federated_evaluation_is_out_of_scope(tmp_path: Path) -> None:
     gt = make_gt(21)
     gt["categories"] = [{**c, "synset": f"{c['name']}.n.01", "frequency": "f"} for c in gt["categories"]]
-    report = api.evaluate(write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", perturbed_results(gt, 22)))
+    report = api.evaluate(
+        write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", perturbed_results(gt, 22))
+    )
     assert LVIS_NOTE in report.notes
 
 
@@ -314,7 +341,9 @@ def test_gt_with_zero_based_category_ids_is_scored(tmp_path: Path) -> None:
     """A GT whose ids start at 0 (YOLO-born) is renumbered inside, reported with its own ids."""
     gt = make_gt(23)
     results = perturbed_results(gt, 24)
-    reference = cocoeval_reference(write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", results), "bbox")
+    reference = cocoeval_reference(
+        write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "r.json", results), "bbox"
+    )
     shift = {1: 0, 5: 4, 9: 8}
     gt["categories"] = [{**c, "id": shift[c["id"]]} for c in gt["categories"]]
     for item in gt["annotations"] + results:
@@ -334,7 +363,11 @@ def test_deepfashion2_official_example_results_parse(corpus: Path) -> None:
     boxes = parse_coco_results(json.loads((folder / "example_bbox_results.json").read_bytes()), "bbox.json")
     masks = parse_coco_results(json.loads((folder / "example_segm_results.json").read_bytes()), "segm.json")
     assert [(p.image_key, p.category, p.score) for p in boxes] == [
-        (1, 1, 0.888266), (2, 1, 0.835943), (3, 1, 0.73926), (4, 1, 0.501832), (5, 1, 0.248207)
+        (1, 1, 0.888266),
+        (2, 1, 0.835943),
+        (3, 1, 0.73926),
+        (4, 1, 0.501832),
+        (5, 1, 0.248207),
     ]
     assert boxes[0].bbox == BBox(199.376404, 179.645523, 91.256927, 93.557541)
     assert [p.image_key for p in masks] == [1, 2, 3, 4, 5]
@@ -348,12 +381,24 @@ def test_deepfashion2_example_results_score_as_cocoeval_does(corpus: Path, tmp_p
     masks = json.loads((folder / "example_segm_results.json").read_bytes())
     gt = {
         "images": [
-            {"id": m["image_id"], "file_name": f"{m['image_id']:06d}.jpg", "height": m["segmentation"]["size"][0], "width": m["segmentation"]["size"][1]}
+            {
+                "id": m["image_id"],
+                "file_name": f"{m['image_id']:06d}.jpg",
+                "height": m["segmentation"]["size"][0],
+                "width": m["segmentation"]["size"][1],
+            }
             for m in masks
         ],
         "annotations": [
-            {"id": n, "image_id": m["image_id"], "category_id": 1, "segmentation": m["segmentation"], "iscrowd": 0,
-             "area": float(mask_utils.area(m["segmentation"])), "bbox": mask_utils.toBbox(m["segmentation"]).tolist()}
+            {
+                "id": n,
+                "image_id": m["image_id"],
+                "category_id": 1,
+                "segmentation": m["segmentation"],
+                "iscrowd": 0,
+                "area": float(mask_utils.area(m["segmentation"])),
+                "bbox": mask_utils.toBbox(m["segmentation"]).tolist(),
+            }
             for n, m in enumerate(masks, 1)
         ],
         "categories": [{"id": 1, "name": "short_sleeved_shirt"}],
@@ -375,14 +420,18 @@ def test_deepfashion2_example_results_score_as_cocoeval_does(corpus: Path, tmp_p
 @pytest.mark.parametrize(
     "line, expected, error",
     [
-        ("0 0.5 0.5 0.2 0.4 0.9", (0, 0.9, BBox(0.4, 0.3, 0.2, 0.4), None), does_not_raise()),        # box + conf
-        ("3 0.1 0.1 0.5 0.1 0.3 0.6 0.75", (3, 0.75, BBox(0.1, 0.1, 0.4, 0.5), (0.1, 0.1, 0.5, 0.1, 0.3, 0.6)), does_not_raise()),  # triangle
-        ("0 0.5 0.5 0.2 0.4", None, pytest.raises(ParseError, match="save_conf=True")),               # box, no conf
-        ("0 0.1 0.1 0.5 0.1 0.3 0.6", None, pytest.raises(ParseError, match="save_conf=True")),       # polygon, no conf
-        ("0 0.5 0.5 0.9", None, pytest.raises(ParseError, match="4 values")),                         # too short
-        ("x 0.5 0.5 0.2 0.4 0.9", None, pytest.raises(ParseError, match="not a number")),             # bad class
-        ("0 0.5 nan 0.2 0.4 0.9", None, pytest.raises(ParseError, match="finite")),                   # NaN
-        ("0 0.5 0.5 -0.2 0.4 0.9", None, pytest.raises(ParseError, match="negative")),                # negative size
+        ("0 0.5 0.5 0.2 0.4 0.9", (0, 0.9, BBox(0.4, 0.3, 0.2, 0.4), None), does_not_raise()),  # box + conf
+        (
+            "3 0.1 0.1 0.5 0.1 0.3 0.6 0.75",
+            (3, 0.75, BBox(0.1, 0.1, 0.4, 0.5), (0.1, 0.1, 0.5, 0.1, 0.3, 0.6)),
+            does_not_raise(),
+        ),  # triangle
+        ("0 0.5 0.5 0.2 0.4", None, pytest.raises(ParseError, match="save_conf=True")),  # box, no conf
+        ("0 0.1 0.1 0.5 0.1 0.3 0.6", None, pytest.raises(ParseError, match="save_conf=True")),  # polygon, no conf
+        ("0 0.5 0.5 0.9", None, pytest.raises(ParseError, match="4 values")),  # too short
+        ("x 0.5 0.5 0.2 0.4 0.9", None, pytest.raises(ParseError, match="not a number")),  # bad class
+        ("0 0.5 nan 0.2 0.4 0.9", None, pytest.raises(ParseError, match="finite")),  # NaN
+        ("0 0.5 0.5 -0.2 0.4 0.9", None, pytest.raises(ParseError, match="negative")),  # negative size
     ],
 )
 def test_parse_yolo_prediction_line(line: str, expected, error) -> None:
@@ -401,9 +450,9 @@ def test_parse_yolo_prediction_line(line: str, expected, error) -> None:
     "doc, pointer",
     [
         ({"image_id": 1}, "/0/images"),
-        ([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}], "/0"),                      # no score
+        ([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}], "/0"),  # no score
         ([{"image_id": None, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}], "/0/image_id"),
-        ([{"image_id": 1, "category_id": 1, "score": 1}], "/0"),                                 # no bbox or mask
+        ([{"image_id": 1, "category_id": 1, "score": 1}], "/0"),  # no bbox or mask
         ([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 1}], "/0/bbox"),
         ([{"image_id": 1, "category_id": "a", "bbox": [0, 0, 1, 1], "score": 1}], "/0/category_id"),
     ],
@@ -499,14 +548,19 @@ def independent_confusion(pairs: list[tuple[np.ndarray, np.ndarray]], classes: i
 @pytest.mark.parametrize("executor", ["serial", "process"])
 def test_semantic_numbers_equal_an_independent_confusion_matrix(tmp_path: Path, executor: str) -> None:
     gt = random_masks(1, 9)
-    pred = {stem: np.where(np.random.default_rng(2).random(m.shape) < 0.25, (m + 1) % 6, m).astype(np.uint8) for stem, m in gt.items()}
+    pred = {
+        stem: np.where(np.random.default_rng(2).random(m.shape) < 0.25, (m + 1) % 6, m).astype(np.uint8)
+        for stem, m in gt.items()
+    }
     pred = {stem: np.where(m == 255, 0, m).astype(np.uint8) for stem, m in pred.items()}  # no predicted 255
     matrix = independent_confusion([(gt[s], pred[s]) for s in gt], 6)
     tp = np.diag(matrix)
     iou = tp / (matrix.sum(0) + matrix.sum(1) - tp)
     ctx = RunContext(executor=ProcessExecutor(2) if executor == "process" else RunContext().executor)
 
-    report = api.evaluate(write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", pred), task="semantic", ctx=ctx)
+    report = api.evaluate(
+        write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", pred), task="semantic", ctx=ctx
+    )
     ctx.executor.close()
 
     result = report.data["evaluation"]
@@ -529,7 +583,7 @@ def test_semantic_missing_and_extra_predictions_are_reported(tmp_path: Path) -> 
     pred = {"a": np.array([[1, 1], [0, 0]], np.uint8), "zzz": np.zeros((2, 2), np.uint8)}
     report = api.evaluate(write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", pred), task="semantic")
     result = report.data["evaluation"]
-    assert result["unpredicted_pixels"] == [0, 4]           # b's four pixels, unpredicted
+    assert result["unpredicted_pixels"] == [0, 4]  # b's four pixels, unpredicted
     assert result["metrics"]["pixel_accuracy"] == pytest.approx(4 / 8)
     assert report.skipped == {"prediction mask has no GT mask": 1}
     assert "1 GT masks have no prediction: their pixels count as unpredicted (missed)" in report.notes
@@ -565,7 +619,9 @@ def test_colour_mask_is_refused(tmp_path: Path) -> None:
 
 def test_ignore_index_none_scores_every_value(tmp_path: Path) -> None:
     gt = {"a": np.array([[255, 1]], np.uint8)}
-    report = api.evaluate(write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", gt), task="semantic", ignore_index=None)
+    report = api.evaluate(
+        write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", gt), task="semantic", ignore_index=None
+    )
     assert [row["index"] for row in report.data["evaluation"]["per_class"]] == [1, 255]
 
 
@@ -579,7 +635,9 @@ def test_gt_in_another_format_scores_as_the_coco_gt(tmp_path: Path) -> None:
     voc_ids = {c.name: c.id for c in api.read(tmp_path / "voc").categories}
     name_of = {c["id"]: c["name"] for c in CATEGORIES}
     stems = {i["id"]: Path(i["file_name"]).stem for i in gt["images"]}
-    keyed = [{**r, "image_id": stems[r["image_id"]], "category_id": voc_ids[name_of[r["category_id"]]]} for r in results]
+    keyed = [
+        {**r, "image_id": stems[r["image_id"]], "category_id": voc_ids[name_of[r["category_id"]]]} for r in results
+    ]
 
     report = api.evaluate(tmp_path / "voc", write_json(tmp_path / "keyed.json", keyed))
 
@@ -591,7 +649,9 @@ def test_gt_in_another_format_scores_as_the_coco_gt(tmp_path: Path) -> None:
 def test_sixteen_bit_masks_with_ignore_65535(tmp_path: Path) -> None:
     gt = {"a": np.array([[0, 300], [300, 65535]], np.uint16)}
     pred = {"a": np.array([[0, 300], [0, 65535]], np.uint16)}
-    report = api.evaluate(write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", pred), task="semantic", ignore_index=65535)
+    report = api.evaluate(
+        write_masks(tmp_path / "gt", gt), write_masks(tmp_path / "pred", pred), task="semantic", ignore_index=65535
+    )
     rows = {row["index"]: row for row in report.data["evaluation"]["per_class"]}
     assert sorted(rows) == [0, 300]
     assert rows[300]["IoU"] == 0.5 and rows[0]["IoU"] == 0.5
@@ -608,7 +668,10 @@ def test_class_index_over_the_limit_names_the_mask(tmp_path: Path) -> None:
 def test_real_lvis_gt_is_scored_with_coco_rules_and_says_so(corpus: Path, tmp_path: Path) -> None:
     gt_path = corpus / "lvis_api" / "data" / "lvis_val_100.json"
     gt = json.loads(gt_path.read_bytes())
-    own_boxes = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0} for a in gt["annotations"]]
+    own_boxes = [
+        {"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
+        for a in gt["annotations"]
+    ]
 
     report = api.evaluate(gt_path, write_json(tmp_path / "r.json", own_boxes))
 
@@ -645,10 +708,18 @@ def test_detectron2_rle_and_ultralytics_polygons_of_the_same_masks_score_the_sam
         ring = [v + rng.uniform(-6, 6) for v in ann["segmentation"][0]]
         score = round(rng.random(), 6)
         rle = mask_utils.merge(mask_utils.frPyObjects([ring], H, W))
-        detectron2.append({"image_id": ann["image_id"], "category_id": ann["category_id"], "score": score,
-                           "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")}})
+        detectron2.append(
+            {
+                "image_id": ann["image_id"],
+                "category_id": ann["category_id"],
+                "score": score,
+                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
+            }
+        )
         normalised = [v / (W if i % 2 == 0 else H) for i, v in enumerate(ring)]
-        lines.setdefault(Path(image["file_name"]).stem, []).append(" ".join(map(repr, [index_of[ann["category_id"]], *normalised, score])))
+        lines.setdefault(Path(image["file_name"]).stem, []).append(
+            " ".join(map(repr, [index_of[ann["category_id"]], *normalised, score]))
+        )
     labels = tmp_path / "labels"
     labels.mkdir()
     for stem, rows in lines.items():
@@ -678,7 +749,9 @@ def test_gt_without_ids_never_matches_by_assigned_ids(tmp_path: Path) -> None:
     api.convert(gt_path, tmp_path / "voc", dst_format="voc")
     voc_ids = {c.name: c.id for c in api.read(tmp_path / "voc").categories}
     name_of = {c["id"]: c["name"] for c in CATEGORIES}
-    numbered = [{**r, "image_id": r["image_id"] * 7, "category_id": voc_ids[name_of[r["category_id"]]]} for r in results]
+    numbered = [
+        {**r, "image_id": r["image_id"] * 7, "category_id": voc_ids[name_of[r["category_id"]]]} for r in results
+    ]
 
     report = api.evaluate(tmp_path / "voc", write_json(tmp_path / "numbered.json", numbered))
 
@@ -716,7 +789,10 @@ def test_class_names_come_from_the_masks_writers_classes_txt_above_a_split_folde
     gt = write_masks(tmp_path / "masks" / "val", {"a": mask})
     (tmp_path / "masks" / "classes.txt").write_text("background\n\npants\n")
     report = api.evaluate(gt, write_masks(tmp_path / "pred", {"a": mask}), task="semantic")
-    assert [(row["index"], row["name"]) for row in report.data["evaluation"]["per_class"]] == [(0, "background"), (2, "pants")]
+    assert [(row["index"], row["name"]) for row in report.data["evaluation"]["per_class"]] == [
+        (0, "background"),
+        (2, "pants"),
+    ]
 
 
 def test_yolo_gt_folder_scores_as_the_same_coco_gt(tmp_path: Path) -> None:
@@ -735,8 +811,17 @@ def test_yolo_gt_folder_scores_as_the_same_coco_gt(tmp_path: Path) -> None:
         stem, W, H = Path(image["file_name"]).stem, image["width"], image["height"]
         cv2.imwrite(str(root / "images" / "val" / f"{stem}.png"), np.zeros((H, W), np.uint8))
         rows = [
-            " ".join(map(repr, [index_of[a["category_id"]], *(v / (W if i % 2 == 0 else H) for i, v in enumerate(a["segmentation"][0]))]))
-            for a in gt["annotations"] if a["image_id"] == image["id"]
+            " ".join(
+                map(
+                    repr,
+                    [
+                        index_of[a["category_id"]],
+                        *(v / (W if i % 2 == 0 else H) for i, v in enumerate(a["segmentation"][0])),
+                    ],
+                )
+            )
+            for a in gt["annotations"]
+            if a["image_id"] == image["id"]
         ]
         (root / "labels" / "val" / f"{stem}.txt").write_text("\n".join(rows))
     predictions = ultralytics_folder(tmp_path / "runs", gt, results)

@@ -30,13 +30,13 @@ def make_records(
     rng.shuffle(plan)
     records = []
     for index, category_id in enumerate(plan):
-        annotations = () if category_id is None else tuple(
-            Annotation(category_id, BBox(k, k, 5, 5), area=25.0) for k in range(rng.randint(1, 3))
+        annotations = (
+            ()
+            if category_id is None
+            else tuple(Annotation(category_id, BBox(k, k, 5, 5), area=25.0) for k in range(rng.randint(1, 3)))
         )
         name = f"{rng.randrange(10**8):08d}_{index}.jpg"
-        records.append(
-            ImageRecord(name, 64, 48, annotations, id=index + 1, attributes={"pair_id": index // pairs})
-        )
+        records.append(ImageRecord(name, 64, 48, annotations, id=index + 1, attributes={"pair_id": index // pairs}))
     return records
 
 
@@ -55,13 +55,13 @@ def write_coco(path: Path, dataset: Dataset) -> Path:
 @pytest.mark.parametrize(
     "total, ratios, expected",
     [
-        (10, "0.8,0.1,0.1", [8, 1, 1]),     # exact quotas
-        (7, "0.8,0.1,0.1", [5, 1, 1]),      # 5.6/0.7/0.7: the two largest remainders get the units
-        (31, "0.8,0.1,0.1", [25, 3, 3]),    # 24.8/3.1/3.1
-        (5, "4,1", [4, 1]),                 # weights need not add up to 1
-        (3, "1,1", [2, 1]),                 # a tie goes to the earlier split
-        (0, "0.8,0.2", [0, 0]),             # nothing to share
-        (9, "1,0", [9, 0]),                 # a zero weight gets nothing
+        (10, "0.8,0.1,0.1", [8, 1, 1]),  # exact quotas
+        (7, "0.8,0.1,0.1", [5, 1, 1]),  # 5.6/0.7/0.7: the two largest remainders get the units
+        (31, "0.8,0.1,0.1", [25, 3, 3]),  # 24.8/3.1/3.1
+        (5, "4,1", [4, 1]),  # weights need not add up to 1
+        (3, "1,1", [2, 1]),  # a tie goes to the earlier split
+        (0, "0.8,0.2", [0, 0]),  # nothing to share
+        (9, "1,0", [9, 0]),  # a zero weight gets nothing
     ],
 )
 def test_largest_remainder_gives_exact_shares(total, ratios, expected):
@@ -73,10 +73,10 @@ def test_largest_remainder_gives_exact_shares(total, ratios, expected):
     [
         ("0.8,0.1,0.1", does_not_raise()),
         ("4, 1", does_not_raise()),
-        ("0,0", pytest.raises(ValidationError)),        # all zero
-        ("0.8,-0.2", pytest.raises(ValidationError)),   # negative
-        ("a,b", pytest.raises(ValidationError)),        # not numbers
-        ("", pytest.raises(ValidationError)),           # nothing
+        ("0,0", pytest.raises(ValidationError)),  # all zero
+        ("0.8,-0.2", pytest.raises(ValidationError)),  # negative
+        ("a,b", pytest.raises(ValidationError)),  # not numbers
+        ("", pytest.raises(ValidationError)),  # nothing
     ],
 )
 def test_parse_ratios_accepts_weights_and_refuses_nonsense(text, expectation):
@@ -89,10 +89,10 @@ def test_parse_ratios_accepts_weights_and_refuses_nonsense(text, expectation):
     [
         (3, None, ("train", "val", "test"), does_not_raise()),
         (2, "train,test", ("train", "test"), does_not_raise()),
-        (2, "train", None, pytest.raises(ValidationError)),       # one name for two ratios
-        (2, "a,a", None, pytest.raises(ValidationError)),         # same name twice
-        (2, "a,../b", None, pytest.raises(ValidationError)),      # would leave the output folder
-        (4, None, None, pytest.raises(ValidationError)),          # no default for four splits
+        (2, "train", None, pytest.raises(ValidationError)),  # one name for two ratios
+        (2, "a,a", None, pytest.raises(ValidationError)),  # same name twice
+        (2, "a,../b", None, pytest.raises(ValidationError)),  # would leave the output folder
+        (4, None, None, pytest.raises(ValidationError)),  # no default for four splits
     ],
 )
 def test_split_names(count, names, expected, expectation):
@@ -103,12 +103,12 @@ def test_split_names(count, names, expected, expectation):
 @pytest.mark.parametrize(
     "ratio, expected",
     [
-        ("0.5", 6),   # 0.5 × 12
+        ("0.5", 6),  # 0.5 × 12
         ("0.125", 2),  # 1.5 rounds half up
         ("1", 12),
         ("0", 0),
-        (2.5, 30),    # all 30 negatives
-        (3, 30),      # 36 asked, 30 exist: all kept, and said so
+        (2.5, 30),  # all 30 negatives
+        (3, 30),  # 36 asked, 30 exist: all kept, and said so
     ],
 )
 def test_balance_keeps_every_positive_and_the_stated_negatives(ratio, expected):
@@ -191,7 +191,9 @@ def test_stratified_split_of_images_with_several_categories_keeps_every_share_wi
         present = set(rng.choices(range(1, 14), weights=popularity, k=rng.choice([0, 1, 1, 2, 2, 3])))
         records.append(ImageRecord(f"{index:04d}.jpg", 8, 8, tuple(Annotation(c) for c in sorted(present))))
     weights = filters.parse_ratios("0.8,0.1,0.1")
-    result = filters.split_dataset(Dataset(table, tuple(records)), ratios=weights, seed=seed, stratify=True, report=Report())[0]
+    result = filters.split_dataset(
+        Dataset(table, tuple(records)), ratios=weights, seed=seed, stratify=True, report=Report()
+    )[0]
     assert [split_counts(result.records)[n] for n in ("train", "val", "test")] == [400, 50, 50]
     images_of = Counter(c for r in records for c in {a.category_id for a in r.annotations})
     per_split = Counter((r.split, a.category_id) for r in result.records for a in r.annotations)
@@ -210,7 +212,9 @@ def test_unstratified_split_can_miss_the_shares_stratification_keeps():
     weights = filters.parse_ratios("0.7,0.2,0.1")
     worst = 0.0
     for seed in range(5):
-        result = filters.split_dataset(make_dataset(sizes, 23, seed=seed), ratios=weights, seed=seed, report=Report())[0]
+        result = filters.split_dataset(make_dataset(sizes, 23, seed=seed), ratios=weights, seed=seed, report=Report())[
+            0
+        ]
         for category_id, total in sizes.items():
             per_split = Counter(r.split for r in result.records if _category(r) == category_id)
             worst = max(worst, *(abs(per_split[n] - total * w) for n, w in zip(("train", "val", "test"), weights)))
@@ -239,7 +243,11 @@ def test_images_without_the_group_attribute_are_groups_of_their_own():
     records = [r.replace(attributes={}) if i % 2 else r for i, r in enumerate(records)]
     report = Report()
     result = filters.split_dataset(
-        Dataset(CategoryTable.from_names(NAMES), tuple(records)), ratios="1,1", seed=0, group_by="pair_id", report=report
+        Dataset(CategoryTable.from_names(NAMES), tuple(records)),
+        ratios="1,1",
+        seed=0,
+        group_by="pair_id",
+        report=report,
     )[0]
     assert split_counts(result.records) == {"train": 5, "val": 5}
     assert "5 images have no 'pair_id' attribute: each is its own group" in report.notes
@@ -285,7 +293,10 @@ def test_stratified_split_keeps_category_shares_when_exact_sizes_are_impossible(
 def test_split_summary_csv_lists_classes_absent_from_a_split():
     records = make_records({1: 3, 2: 1}, 0)
     result = filters.split_dataset(
-        Dataset(CategoryTable.from_names(NAMES), tuple(records)), ratios="1,0", names="train,test", report=(r := Report())
+        Dataset(CategoryTable.from_names(NAMES), tuple(records)),
+        ratios="1,0",
+        names="train,test",
+        report=(r := Report()),
     )[0]
     assert {rec.split for rec in result.records} == {"train"}
     text = filters.format_split_summary_csv(r.data["split"], ("train", "test")).decode()
@@ -339,8 +350,8 @@ def test_a_category_map_naming_no_category_is_an_error():
     "sources, expected",
     [
         (["a/user.json", "b/shop.json"], ["user", "shop"]),
-        (["a/train.json", "b/train.json"], ["train", "train2"]),   # same name: numbered
-        (["data/yolo_user/", "x.csv"], ["yolo_user", "x"]),          # folders keep their name
+        (["a/train.json", "b/train.json"], ["train", "train2"]),  # same name: numbered
+        (["data/yolo_user/", "x.csv"], ["yolo_user", "x"]),  # folders keep their name
     ],
 )
 def test_source_tags(sources, expected):
@@ -352,16 +363,21 @@ def test_merge_keeps_every_image_and_annotation_with_provenance():
     shop_records = make_records({1: 5, 2: 5}, 2, seed=2)
     shop_records[0] = shop_records[0].replace(file_name=user.records[0].file_name.upper())  # type: ignore[index]
     shop_records[1] = shop_records[1].replace(file_name=user.records[1].file_name.replace(".jpg", ".png"))  # type: ignore[index]
-    shop = Dataset(CategoryTable((Category(10, "PANTS"), Category(11, "top"))), tuple(
-        r.replace(annotations=tuple(a._replace(category_id={1: 11, 2: 10}[a.category_id]) for a in r.annotations))
-        for r in shop_records
-    ))
+    shop = Dataset(
+        CategoryTable((Category(10, "PANTS"), Category(11, "top"))),
+        tuple(
+            r.replace(annotations=tuple(a._replace(category_id={1: 11, 2: 10}[a.category_id]) for a in r.annotations))
+            for r in shop_records
+        ),
+    )
     report = Report()
     merged = filters.merge_datasets([user, shop], sources=["in/user.json", "in/shop.json"], report=report)
     assert merged.categories.names == NAMES
     assert len(merged.records) == 13 + 12
     assert [r.id for r in merged.records] == list(range(1, 26))
-    assert [a.id for r in merged.records for a in r.annotations] == list(range(1, 1 + sum(len(r.annotations) for r in merged.records)))
+    assert [a.id for r in merged.records for a in r.annotations] == list(
+        range(1, 1 + sum(len(r.annotations) for r in merged.records))
+    )
     keys = [r.file_name.rsplit(".", 1)[0].casefold() for r in merged.records]
     assert len(set(keys)) == len(keys)
     assert report.data["merge"]["renamed"] == 2
@@ -369,14 +385,19 @@ def test_merge_keeps_every_image_and_annotation_with_provenance():
     for source, dataset in (("in/user.json", user), ("in/shop.json", shop)):
         old_names = {c.id: c.name.lower() for c in dataset.categories}
         for record in dataset.records:
-            [out] = [r for r in merged.records if r.attributes["merge_source"] == source and r.attributes["merge_file_name"] == record.file_name]
+            [out] = [
+                r
+                for r in merged.records
+                if r.attributes["merge_source"] == source and r.attributes["merge_file_name"] == record.file_name
+            ]
             assert out.attributes["merge_image_id"] == record.id
             assert [(names[a.category_id].lower(), a.bbox) for a in out.annotations] == [
                 (old_names[a.category_id], a.bbox) for a in record.annotations
             ]
     renamed = [r.file_name for r in merged.records if r.file_name != r.attributes["merge_file_name"]]
     assert sorted(renamed) == sorted(
-        f"{name.rsplit('.', 1)[0]}__shop.{name.rsplit('.', 1)[1]}" for name in (shop.records[0].file_name, shop.records[1].file_name)  # type: ignore[index]
+        f"{name.rsplit('.', 1)[0]}__shop.{name.rsplit('.', 1)[1]}"
+        for name in (shop.records[0].file_name, shop.records[1].file_name)  # type: ignore[index]
     )
 
 
@@ -390,7 +411,11 @@ def test_merge_reads_a_category_map_file(tmp_path):
     assert [c["name"] for c in doc["categories"]] == list(NAMES)
     assert report.written["images"] == 6
     pants = {a["id"] for a in doc["annotations"] if a["category_id"] == 2}
-    assert len(pants) == sum(1 for a in doc["annotations"] if a["image_id"] in {i["id"] for i in doc["images"] if i["merge_source"].endswith("b.json")})
+    assert len(pants) == sum(
+        1
+        for a in doc["annotations"]
+        if a["image_id"] in {i["id"] for i in doc["images"] if i["merge_source"].endswith("b.json")}
+    )
 
 
 # ---------------------------------------------------------------- dedupe
@@ -422,11 +447,16 @@ def test_dedupe_keeps_the_first_of_identical_images_and_merges_on_request(tmp_pa
         first = next(r for r in kept_merged if r.file_name == group[0].file_name)
         expected = []
         for record in group:
-            expected += [a for a in record.annotations if all(a._replace(id=None) != e._replace(id=None) for e in expected)]
+            expected += [
+                a for a in record.annotations if all(a._replace(id=None) != e._replace(id=None) for e in expected)
+            ]
         assert [a._replace(id=None) for a in first.annotations] == [a._replace(id=None) for a in expected]
     dropped_annotations = sum(len(r.annotations) for r in records) - sum(len(r.annotations) for r in kept)
     assert plain.skipped["annotation of a duplicate image (give --merge-annotations to keep)"] == dropped_annotations
-    assert merged.data["dedupe"]["annotations_merged"] + merged.skipped["annotation equal to one of the kept image"] == dropped_annotations
+    assert (
+        merged.data["dedupe"]["annotations_merged"] + merged.skipped["annotation equal to one of the kept image"]
+        == dropped_annotations
+    )
 
 
 def test_dedupe_counts_a_missing_image_with_on_error_skip(tmp_path):
@@ -458,7 +488,13 @@ def test_merge_keeps_the_sources_own_attributes():
         [Dataset(CategoryTable.from_names(NAMES), tuple(shop))], sources=["df2/validation"], report=Report()
     )
     assert [dict(r.attributes) for r in merged.records] == [
-        {"source": "shop", "pair_id": 7, "merge_source": "df2/validation", "merge_file_name": r.file_name, "merge_image_id": r.id}
+        {
+            "source": "shop",
+            "pair_id": 7,
+            "merge_source": "df2/validation",
+            "merge_file_name": r.file_name,
+            "merge_image_id": r.id,
+        }
         for r in sorted(shop, key=filters.record_key)
     ]
 
@@ -467,7 +503,15 @@ def test_merge_renumbers_lvis_category_id_lists_with_the_annotations():
     first = Dataset(CategoryTable((Category(5, "pants"),)), (ImageRecord("a.jpg", 8, 8, (Annotation(5),)),))
     second = Dataset(
         CategoryTable((Category(1, "top"), Category(2, "pants"))),
-        (ImageRecord("b.jpg", 8, 8, (Annotation(1),), attributes={"neg_category_ids": [2], "not_exhaustive_category_ids": [1, 2]}),),
+        (
+            ImageRecord(
+                "b.jpg",
+                8,
+                8,
+                (Annotation(1),),
+                attributes={"neg_category_ids": [2], "not_exhaustive_category_ids": [1, 2]},
+            ),
+        ),
     )
     merged = filters.merge_datasets([first, second], sources=["one.json", "two.json"], report=Report())
     assert merged.categories.names == ("pants", "top")

@@ -179,8 +179,11 @@ def test_clipping_keeps_every_pixel_inside_the_image(outer, hole) -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(
-    st.integers(4, 40), st.integers(4, 40),
-    st.lists(st.lists(st.tuples(st.integers(-20, 60), st.integers(-20, 60)), min_size=1, max_size=9), min_size=1, max_size=3),
+    st.integers(4, 40),
+    st.integers(4, 40),
+    st.lists(
+        st.lists(st.tuples(st.integers(-20, 60), st.integers(-20, 60)), min_size=1, max_size=9), min_size=1, max_size=3
+    ),
 )
 def test_repaired_rings_always_validate_clean(width, height, rings) -> None:
     """Whatever the rings (degenerate, crossing, outside), what fix keeps passes every ring check."""

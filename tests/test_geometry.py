@@ -73,7 +73,7 @@ def test_join_rings_is_deterministic_and_independent_of_repeats():
         # 36 specks in a grid: a long tree of cuts crossing nothing but background
         (
             [square(2 + 10 * i, 2 + 10 * j, 3) for i in range(6) for j in range(6)],
-            lambda m: [m[2 + 10 * j:5 + 10 * j, 2 + 10 * i:5 + 10 * i].fill(1) for i in range(6) for j in range(6)],
+            lambda m: [m[2 + 10 * j : 5 + 10 * j, 2 + 10 * i : 5 + 10 * i].fill(1) for i in range(6) for j in range(6)],
         ),
     ],
 )
@@ -98,7 +98,9 @@ def test_join_rings_fills_like_the_rings_in_pycocotools(rings, expected_mask):
         (
             [square(2, 2, 20), square(30, 30, 20)],
             [square(5, 5, 4), square(40, 40, 4)],
-            lambda m: m[2:22, 2:22].fill(1) or m[30:50, 30:50].fill(1) or m[5:9, 5:9].fill(0) or m[40:44, 40:44].fill(0),
+            lambda m: (
+                m[2:22, 2:22].fill(1) or m[30:50, 30:50].fill(1) or m[5:9, 5:9].fill(0) or m[40:44, 40:44].fill(0)
+            ),
         ),
     ],
 )
@@ -115,7 +117,10 @@ def test_bridge_rings_keeps_disjoint_parts_vertices_exactly():
 
 def test_bridge_rings_matches_union_of_smooth_parts():
     angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
-    blob = lambda cx, cy, r: np.column_stack([cx + r * np.cos(angles), cy + r * 0.7 * np.sin(angles)]).ravel().tolist()
+
+    def blob(cx, cy, r):
+        return np.column_stack([cx + r * np.cos(angles), cy + r * 0.7 * np.sin(angles)]).ravel().tolist()
+
     parts = [blob(16, 16, 12), blob(44, 40, 14), blob(20, 48, 6)]
     assert np.array_equal(coco_fill_one(bridge_rings(parts)), coco_fill(parts))
 

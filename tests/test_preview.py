@@ -48,11 +48,16 @@ def test_grid_png_has_the_asked_size_and_shows_masks(tmp_path: Path, sample_phot
     report = fashiondata.api.preview(FIXTURE, out, grid="2x2", tile_size=128, images=sample_photos)
     grid = cv2.imread(str(out))
     assert grid.shape == (256, 256, 3)
-    assert sorted(report.data["preview"]["images"]) == ["astronaut.jpg", "astronaut_gray.png", "chelsea.jpg", "coffee.jpg"]
+    assert sorted(report.data["preview"]["images"]) == [
+        "astronaut.jpg",
+        "astronaut_gray.png",
+        "chelsea.jpg",
+        "coffee.jpg",
+    ]
     # chelsea (451x300) is covered by one "top" mask: its tile differs from the plain scaled photo
     index = report.data["preview"]["images"].index("chelsea.jpg")
     row, col = divmod(index, 2)
-    tile = grid[row * 128:(row + 1) * 128, col * 128:(col + 1) * 128]
+    tile = grid[row * 128 : (row + 1) * 128, col * 128 : (col + 1) * 128]
     plain = cv2.resize(cv2.imread(str(sample_photos / "chelsea.jpg")), (128, 85), interpolation=cv2.INTER_AREA)
     top = (128 - 85) // 2
     centre = (slice(top + 30, top + 55), slice(40, 90))  # inside the mask, away from lines and labels

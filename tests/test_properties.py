@@ -90,7 +90,11 @@ def test_mask_to_polygons_to_mask_is_identity(mask: np.ndarray) -> None:
 
 
 @FAST
-@given(st.integers(1, 30), st.integers(1, 30), st.lists(st.tuples(st.floats(-400, 400), st.floats(-400, 400)), min_size=3, max_size=8))
+@given(
+    st.integers(1, 30),
+    st.integers(1, 30),
+    st.lists(st.tuples(st.floats(-400, 400), st.floats(-400, 400)), min_size=3, max_size=8),
+)
 def test_far_outside_polygons_fill_the_image_as_pycocotools_does(width, height, points) -> None:
     """Rings reaching far beyond the image are clipped before pycocotools sees them: the same pixels
     but for a few on the polygon's border (pycocotools rounds the new vertices to 1/5 pixel)."""
@@ -178,7 +182,11 @@ def read_everything(reader: str, data: bytes) -> None:
 READERS = [spec.name for spec in all_formats() if spec.read is not None]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
     max_leaves=30,
 )
@@ -195,11 +203,15 @@ def coco_like(keys: list[str]) -> st.SearchStrategy:
     return st.lists(st.dictionaries(st.sampled_from(keys), small_json_values, max_size=len(keys)), max_size=3)
 
 
-coco_documents = st.fixed_dictionaries({
-    "images": coco_like(["id", "file_name", "width", "height", "coco_url", "neg_category_ids"]),
-    "annotations": coco_like(["id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd", "keypoints"]),
-    "categories": coco_like(["id", "name", "keypoints", "skeleton", "synonyms"]),
-})
+coco_documents = st.fixed_dictionaries(
+    {
+        "images": coco_like(["id", "file_name", "width", "height", "coco_url", "neg_category_ids"]),
+        "annotations": coco_like(
+            ["id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd", "keypoints"]
+        ),
+        "categories": coco_like(["id", "name", "keypoints", "skeleton", "synonyms"]),
+    }
+)
 
 
 def run_with(strategy: st.SearchStrategy, encode: Callable[[object], bytes], reader: str, examples: int = 60) -> None:
@@ -245,8 +257,12 @@ def test_random_valid_pngs_raise_only_fashiondata_errors_in_the_masks_reader() -
     run_with(label_images, lambda a: cv2.imencode(".png", a)[1].tobytes(), "masks")
 
 
-cell = st.one_of(st.integers(-5, 3000).map(str), st.floats(-10, 3000).map(repr), st.sampled_from(["", "nan", "inf", "x", "-0", "1e999"]),
-                 st.text(alphabet="ab./\\:<>&;_- ", max_size=6))
+cell = st.one_of(
+    st.integers(-5, 3000).map(str),
+    st.floats(-10, 3000).map(repr),
+    st.sampled_from(["", "nan", "inf", "x", "-0", "1e999"]),
+    st.text(alphabet="ab./\\:<>&;_- ", max_size=6),
+)
 voc_objects = st.lists(st.tuples(st.text(alphabet="ab_ ", max_size=4), cell, cell, cell, cell), max_size=3)
 
 
@@ -276,6 +292,8 @@ def yolo_labels(draw) -> bytes:
     return "".join(" ".join(line) + "\n" for line in lines).encode()
 
 
-@pytest.mark.parametrize("reader, documents", [("voc", voc_documents()), ("csv", csv_documents()), ("yolo", yolo_labels())])
+@pytest.mark.parametrize(
+    "reader, documents", [("voc", voc_documents()), ("csv", csv_documents()), ("yolo", yolo_labels())]
+)
 def test_random_documents_of_the_right_shape_raise_only_fashiondata_errors(reader: str, documents) -> None:
     run_with(documents, lambda b: b, reader)

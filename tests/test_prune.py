@@ -49,8 +49,8 @@ LONELY_LABELS = ["train/orphan.txt", "val/sub/gone.txt"]
     [
         ("a/0001.jpg", "", "a/0001"),
         ("a/0001_segm.png", "_segm", "a/0001"),
-        ("a.b/0001", "", "a.b/0001"),         # a dot in a folder name is not an extension
-        ("0001.tar.gz", "", "0001.tar"),      # only the last extension
+        ("a.b/0001", "", "a.b/0001"),  # a dot in a folder name is not an extension
+        ("0001.tar.gz", "", "0001.tar"),  # only the last extension
     ],
 )
 def test_pairing_key(relative, suffix, expected):

@@ -50,13 +50,22 @@ def bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 2000)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 2000))
+        + chunk(b"IEND", b"")
+    )
 
 
 def hostile_dataset(file_name: str) -> Dataset:
     ring = [2.0, 2.0, 20.0, 2.0, 20.0, 20.0, 2.0, 20.0]
     record = ImageRecord(
-        file_name=file_name, width=40, height=30, id=1, split="train",
+        file_name=file_name,
+        width=40,
+        height=30,
+        id=1,
+        split="train",
         annotations=(Annotation(1, bbox=BBox(2, 2, 18, 18), segmentation=Polygons((ring,)), id=1),),
     )
     return Dataset(CategoryTable.from_names(["top"]), (record,))
@@ -95,19 +104,47 @@ def test_writers_never_write_outside_the_output(writer: str, file_name: str, san
 @pytest.mark.parametrize(
     "fmt, name, content",
     [
-        ("coco", "instances.json", {"images": [{"id": 1, "file_name": "../../x.jpg", "width": 40, "height": 30}],
-                                    "annotations": [], "categories": [{"id": 1, "name": "top"}]}),
-        ("coco", "instances.json", {"images": [{"id": 1, "file_name": "/etc/x.jpg", "width": 40, "height": 30}],
-                                    "annotations": [], "categories": [{"id": 1, "name": "top"}]}),
+        (
+            "coco",
+            "instances.json",
+            {
+                "images": [{"id": 1, "file_name": "../../x.jpg", "width": 40, "height": 30}],
+                "annotations": [],
+                "categories": [{"id": 1, "name": "top"}],
+            },
+        ),
+        (
+            "coco",
+            "instances.json",
+            {
+                "images": [{"id": 1, "file_name": "/etc/x.jpg", "width": 40, "height": 30}],
+                "annotations": [],
+                "categories": [{"id": 1, "name": "top"}],
+            },
+        ),
         ("via", "via.json", {"x.jpg1": {"filename": "../../x.jpg", "size": 1, "regions": [], "file_attributes": {}}}),
-        ("voc", "ann/a.xml", ("<annotation><filename>../../x.jpg</filename><size><width>40</width>"
-                             "<height>30</height></size></annotation>")),
-        ("voc", "ann/a.xml", ("<annotation><filename>/etc/x.jpg</filename><size><width>40</width>"
-                             "<height>30</height></size></annotation>")),
+        (
+            "voc",
+            "ann/a.xml",
+            (
+                "<annotation><filename>../../x.jpg</filename><size><width>40</width>"
+                "<height>30</height></size></annotation>"
+            ),
+        ),
+        (
+            "voc",
+            "ann/a.xml",
+            (
+                "<annotation><filename>/etc/x.jpg</filename><size><width>40</width>"
+                "<height>30</height></size></annotation>"
+            ),
+        ),
     ],
 )
 @pytest.mark.parametrize("writer", ["yolo", "voc", "masks"])
-def test_hostile_file_names_in_sources_are_refused(fmt, name, content, writer, sandbox: Path, tmp_path: Path, run_cli) -> None:
+def test_hostile_file_names_in_sources_are_refused(
+    fmt, name, content, writer, sandbox: Path, tmp_path: Path, run_cli
+) -> None:
     source = sandbox / name
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(content if isinstance(content, str) else json.dumps(content))
@@ -207,12 +244,27 @@ def test_the_pixel_limit_is_configurable(bomb_dataset: Path, monkeypatch) -> Non
 
 
 def test_the_pixel_limit_follows_the_environment(bomb_dataset: Path, tmp_path: Path) -> None:
-    command = [sys.executable, "-c", "from fashiondata_cli.main import main; main()", "convert", "voc2coco",
-               str(bomb_dataset / "ann"), "--images", str(bomb_dataset / "images"), str(tmp_path / "out.json"), "-q"]
+    command = [
+        sys.executable,
+        "-c",
+        "from fashiondata_cli.main import main; main()",
+        "convert",
+        "voc2coco",
+        str(bomb_dataset / "ann"),
+        "--images",
+        str(bomb_dataset / "images"),
+        str(tmp_path / "out.json"),
+        "-q",
+    ]
     refused = subprocess.run(command, capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and "exceeds the limit" in refused.stderr
-    allowed = subprocess.run(command, capture_output=True, text=True, check=False,
-                             env={**os.environ, "FASHIONDATA_MAX_IMAGE_PIXELS": str(50_000 * 50_000)})
+    allowed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "FASHIONDATA_MAX_IMAGE_PIXELS": str(50_000 * 50_000)},
+    )
     assert allowed.returncode == 0, allowed.stderr
     assert json.loads((tmp_path / "out.json").read_bytes())["images"][0]["width"] == 50_000
 
@@ -227,8 +279,17 @@ def big_coco(path: Path, images: int = 3000) -> None:
         doc["images"].append({"id": i, "file_name": f"{i:06d}.jpg", "width": 640, "height": 480})
         for j in range(4):
             ring = np.round(rng.uniform(0, 400, 40), 2).tolist()
-            doc["annotations"].append({"id": i * 10 + j, "image_id": i, "category_id": 1, "iscrowd": 0,
-                                       "segmentation": [ring], "bbox": [0, 0, 400, 400], "area": 1.0})
+            doc["annotations"].append(
+                {
+                    "id": i * 10 + j,
+                    "image_id": i,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "segmentation": [ring],
+                    "bbox": [0, 0, 400, 400],
+                    "area": 1.0,
+                }
+            )
     path.write_text(json.dumps(doc))
 
 
@@ -240,8 +301,16 @@ def test_sigkill_leaves_no_partial_output_and_a_rerun_is_identical(writer: str, 
     target.parent.mkdir()
 
     def command(destination: Path) -> list[str]:
-        return [sys.executable, "-c", "from fashiondata_cli.main import main; main()", "convert",
-                f"coco2{writer}", str(source), str(destination), "-q"]
+        return [
+            sys.executable,
+            "-c",
+            "from fashiondata_cli.main import main; main()",
+            "convert",
+            f"coco2{writer}",
+            str(source),
+            str(destination),
+            "-q",
+        ]
 
     subprocess.run(command(reference), check=True)
     for _attempt in range(5):  # the write can finish between a poll and the kill: then try again

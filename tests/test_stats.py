@@ -193,7 +193,12 @@ def test_true_vertex_count(ring: list[float], expected: int) -> None:
 
 @pytest.mark.parametrize(
     "count, expected, error",
-    [(0, "0", does_not_raise()), (1, "1", does_not_raise()), (2, "many", does_not_raise()), (7, "many", does_not_raise())],
+    [
+        (0, "0", does_not_raise()),
+        (1, "1", does_not_raise()),
+        (2, "many", does_not_raise()),
+        (7, "many", does_not_raise()),
+    ],
 )
 def test_persons_bucket(count: int, expected: str, error) -> None:
     with error:
@@ -225,7 +230,10 @@ def test_deepfashion2_item_attributes(fixtures: Path) -> None:
 
 
 def test_merging_attribute_tallies_is_associative() -> None:
-    records = [ImageRecord(f"{i}.jpg", 4, 4, attributes={"n": i % 30, "tags": [{"a": 1}] if i == 5 else "x"}) for i in range(60)]
+    records = [
+        ImageRecord(f"{i}.jpg", 4, 4, attributes={"n": i % 30, "tags": [{"a": 1}] if i == 5 else "x"})
+        for i in range(60)
+    ]
     whole = statistics.TallyChunk()(records).to_dict(CategoryTable())
     left = statistics.TallyChunk()(records[:20]).merge(statistics.TallyChunk()(records[20:40]))
     right = statistics.TallyChunk()(records[40:])
@@ -249,12 +257,24 @@ def records(draw) -> list[ImageRecord]:
                 "rle": Rle((64, 64), [4096 - 16, 16]),
                 "box": None,
             }[kind]
-            annotations.append(fashiondata.Annotation(
-                draw(st.integers(1, 3)), BBox(0, 0, 4, 4), segmentation,
-                area=float(draw(st.integers(0, 5000))) if draw(st.booleans()) else None,
-                attributes={"occlusion": draw(st.integers(1, 3))},
-            ))
-        out.append(ImageRecord(f"{index}.jpg", 64, 64, tuple(annotations), attributes={"people": draw(st.sampled_from(["one", "none"]))}))
+            annotations.append(
+                fashiondata.Annotation(
+                    draw(st.integers(1, 3)),
+                    BBox(0, 0, 4, 4),
+                    segmentation,
+                    area=float(draw(st.integers(0, 5000))) if draw(st.booleans()) else None,
+                    attributes={"occlusion": draw(st.integers(1, 3))},
+                )
+            )
+        out.append(
+            ImageRecord(
+                f"{index}.jpg",
+                64,
+                64,
+                tuple(annotations),
+                attributes={"people": draw(st.sampled_from(["one", "none"]))},
+            )
+        )
     return out
 
 
@@ -306,7 +326,13 @@ def test_without_a_person_category_persons_come_from_faces(tmp_path: Path, sampl
     assert "persons" not in fashiondata.api.stats(path).data["stats"]
     stats = fashiondata.api.stats(path, detect=True, images=sample_photos).data["stats"]
     # faces: astronaut.jpg 1, astronaut_gray.png 1, coffee.jpg 0, chelsea.jpg 0
-    assert stats["persons"] == {"source": "faces", "0": 2, "1": 2, "many": 0, "shares": {"0": 0.5, "1": 0.5, "many": 0.0}}
+    assert stats["persons"] == {
+        "source": "faces",
+        "0": 2,
+        "1": 2,
+        "many": 0,
+        "shares": {"0": 0.5, "1": 0.5, "many": 0.0},
+    }
 
 
 def test_detect_with_a_missing_image_follows_on_error(tmp_path: Path, sample_photos: Path) -> None:
@@ -328,8 +354,13 @@ def test_html_report_is_self_contained_with_its_plots(tmp_path: Path) -> None:
     out = tmp_path / "report"
     report = fashiondata.api.stats(FIXTURE, report_dir=out)
     assert sorted(p.name for p in out.iterdir()) == [
-        "categories.png", "image_sizes.png", "index.html", "instances_per_image.png", "mask_area_ratio.png",
-        "stats.json", "vertices_per_polygon.png",
+        "categories.png",
+        "image_sizes.png",
+        "index.html",
+        "instances_per_image.png",
+        "mask_area_ratio.png",
+        "stats.json",
+        "vertices_per_polygon.png",
     ]
     assert orjson.loads((out / "stats.json").read_bytes()) == EXPECTED
     page = (out / "index.html").read_text()

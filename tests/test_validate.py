@@ -116,8 +116,14 @@ def planted(tmp_path: Path) -> tuple[Path, Path]:
 
     doc = {
         "images": [
-            image(1, "clean.jpg"), image(2, "wrong_size.png", 50), image(3, "cut.png"), image(4, "rotated.jpg"),
-            image(5, "missing.jpg"), image(6, "not_an_image.jpg"), image(6, "again.jpg"), image(0, "clean.jpg"),
+            image(1, "clean.jpg"),
+            image(2, "wrong_size.png", 50),
+            image(3, "cut.png"),
+            image(4, "rotated.jpg"),
+            image(5, "missing.jpg"),
+            image(6, "not_an_image.jpg"),
+            image(6, "again.jpg"),
+            image(0, "clean.jpg"),
             image(8, "../outside.jpg"),
         ],
         "annotations": [
@@ -184,8 +190,15 @@ def test_exif_orientation_agrees_with_pillow(tmp_path: Path) -> None:
 def test_image_over_the_pixel_limit_is_a_finding(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "big.jpg").write_bytes(jpeg_bytes(40, 30))
     path = tmp_path / "a.json"
-    path.write_text(json.dumps({"images": [{"id": 1, "file_name": "big.jpg", "width": 20, "height": 15}],
-                                "annotations": [], "categories": []}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "big.jpg", "width": 20, "height": 15}],
+                "annotations": [],
+                "categories": [],
+            }
+        )
+    )
     monkeypatch.setattr(io, "MAX_IMAGE_PIXELS", 40 * 30 - 1)  # the record fits, the file does not
     assert [(f.code, f.image) for f in validate(path, images=tmp_path).findings] == [("image-too-large", "big.jpg")]
 
@@ -194,10 +207,22 @@ def test_backend_rules_for_detectron2_and_tfod(tmp_path: Path) -> None:
     doc = {
         "images": [{"id": 1, "file_name": "a.jpg", "width": 20, "height": 10}],
         "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 20, 10], "iscrowd": 1,
-             "segmentation": {"size": [10, 20], "counts": [200]}},
-            {"id": 2, "image_id": 1, "category_id": 1, "bbox": [0, 0, 20, 10], "iscrowd": 0,
-             "segmentation": {"size": [10, 20], "counts": [0, 200]}},
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "bbox": [0, 0, 20, 10],
+                "iscrowd": 1,
+                "segmentation": {"size": [10, 20], "counts": [200]},
+            },
+            {
+                "id": 2,
+                "image_id": 1,
+                "category_id": 1,
+                "bbox": [0, 0, 20, 10],
+                "iscrowd": 0,
+                "segmentation": {"size": [10, 20], "counts": [0, 200]},
+            },
         ],
         "categories": [{"id": 1, "name": "top"}],
     }
@@ -298,7 +323,9 @@ def test_our_coco_outputs_are_clean(source, src_format, options, images, fixture
 
 def test_our_yolo_output_is_clean(fixtures: Path, tmp_path: Path) -> None:
     out = tmp_path / "yolo"
-    fashiondata.convert(fixtures / "yolo", out, src_format="yolo", dst_format="yolo", images=str(fixtures / "yolo" / "images"))
+    fashiondata.convert(
+        fixtures / "yolo", out, src_format="yolo", dst_format="yolo", images=str(fixtures / "yolo" / "images")
+    )
     assert [f.code for f in validate(out, backend="yolo").findings] == ["label-file-empty"]  # its one negative
 
 
@@ -315,11 +342,15 @@ def test_cli_exit_codes_follow_fail_on(planted, run_cli, tmp_path: Path) -> None
     path, images = planted
     assert run_cli("validate", path, "--images", images, "-q").exit_code == 1
     warnings_only = tmp_path / "warn.json"
-    warnings_only.write_text(json.dumps({
-        "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
-        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 10, 10]}],
-        "categories": [{"id": 1, "name": "top"}],
-    }))
+    warnings_only.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+                "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 10, 10]}],
+                "categories": [{"id": 1, "name": "top"}],
+            }
+        )
+    )
     assert run_cli("validate", warnings_only, "-q").exit_code == 0
     result = run_cli("validate", warnings_only, "-q", "--fail-on", "warning")
     assert result.exit_code == 1
@@ -331,8 +362,13 @@ def test_cli_json_lists_findings(planted, run_cli) -> None:
     result = run_cli("validate", path, "--images", images, "--json")
     data = json.loads(result.stdout)
     assert result.exit_code == 1
-    assert {"code": "image-missing", "severity": "error", "message": f"{images / 'missing.jpg'} does not exist",
-            "file": str(path), "image": "missing.jpg"} in data["findings"]
+    assert {
+        "code": "image-missing",
+        "severity": "error",
+        "message": f"{images / 'missing.jpg'} does not exist",
+        "file": str(path),
+        "image": "missing.jpg",
+    } in data["findings"]
 
 
 def test_cli_unreadable_input_exits_2(run_cli, tmp_path: Path) -> None:
@@ -340,12 +376,17 @@ def test_cli_unreadable_input_exits_2(run_cli, tmp_path: Path) -> None:
     path.write_text('{"images": [')
     result = run_cli("validate", path, "--format", "coco")
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == [f"error: {path}: line 1 column 13: invalid JSON: unexpected end of data"]
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path}: line 1 column 13: invalid JSON: unexpected end of data"
+    ]
 
 
 def test_the_documented_examples_find_what_docs_validate_md_shows(fixtures: Path) -> None:
-    coco = validate(fixtures / "validate" / "coco" / "instances.json", images=fixtures / "validate" / "coco" / "images",
-                    backend="detectron2")
+    coco = validate(
+        fixtures / "validate" / "coco" / "instances.json",
+        images=fixtures / "validate" / "coco" / "images",
+        backend="detectron2",
+    )
     assert [(f.code, f.image) for f in coco.findings] == [
         ("annotation-id-zero", None),
         ("polygon-self-intersecting", "shirt.jpg"),
@@ -380,7 +421,14 @@ def test_images_are_found_in_the_split_folder_of_the_root(tmp_path: Path) -> Non
     (tmp_path / "root" / "val2017").mkdir(parents=True)
     (tmp_path / "root" / "val2017" / "a.jpg").write_bytes(jpeg_bytes(40, 30))
     path = tmp_path / "instances_val2017.json"  # split val2017, from the file name
-    path.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
-                                "annotations": [], "categories": []}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}],
+                "annotations": [],
+                "categories": [],
+            }
+        )
+    )
     assert validate(path, images=tmp_path / "root").findings == []
     assert [f.code for f in validate(path, images=tmp_path).findings] == ["image-missing"]

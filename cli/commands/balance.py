@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-import fashiondata.api
 from fashiondata_cli.options import (
     dataset_io_options,
     emit,
@@ -15,6 +13,8 @@ from fashiondata_cli.options import (
     pop_context,
     run_options,
 )
+
+import fashiondata.api
 
 
 @click.command("balance")

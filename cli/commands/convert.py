@@ -9,9 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-import fashiondata
-from fashiondata.registry import parse_conversion
 from fashiondata_cli.options import (
     emit,
     format_options,
@@ -22,13 +19,18 @@ from fashiondata_cli.options import (
     run_options,
 )
 
+import fashiondata
+from fashiondata.registry import parse_conversion
+
 _SHARED = {"as_json", "quiet", "verbose", "executor", "workers", "on_error", "overwrite"}
 
 
 @click.command("convert")
 @click.argument("conversion")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--categories", default=None, help="Keep only these categories (names, synonyms or ids, comma-separated).")
+@click.option(
+    "--categories", default=None, help="Keep only these categories (names, synonyms or ids, comma-separated)."
+)
 @click.option("--rename", default=None, help="NAME merges the kept categories into one; old=new,… renames each.")
 @images_option
 @format_options("read", "write")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
+from fashiondata_cli.options import emit, make_context, output_options, overwrite_option, run_options
 
 from fashiondata.demo import run_demo
-from fashiondata_cli.options import emit, make_context, output_options, overwrite_option, run_options
 
 
 @click.command("demo")

@@ -17,15 +17,27 @@ import fashiondata
 @click.command("detect")
 @click.argument("images_dir", type=click.Path(file_okay=False))
 @click.option("--checks", default=None, metavar="color,faces", help="Which checks to run (default all).")
-@click.option("--face-model", type=click.Path(dir_okay=False), default=None,
-              help="YuNet ONNX file for cv2.FaceDetectorYN instead of OpenCV's Haar cascades.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Also write one CSV row per image.")
+@click.option(
+    "--face-model",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YuNet ONNX file for cv2.FaceDetectorYN instead of OpenCV's Haar cascades.",
+)
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Also write one CSV row per image."
+)
 @overwrite_option
 @output_options
 @run_options
 def command(
-    images_dir: str, checks: str | None, face_model: str | None, csv_path: str | None, overwrite: bool,
-    as_json: bool, quiet: bool, **shared: object,
+    images_dir: str,
+    checks: str | None,
+    face_model: str | None,
+    csv_path: str | None,
+    overwrite: bool,
+    as_json: bool,
+    quiet: bool,
+    **shared: object,
 ) -> None:
     """Colour kind, faces, persons and selfie of every image under IMAGES_DIR.
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
+from fashiondata_cli.options import emit, images_option, make_context, output_options, overwrite_option, run_options
 
 import fashiondata.api
-from fashiondata_cli.options import emit, images_option, make_context, output_options, overwrite_option, run_options
 
 AP_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 AR_NAMES = ("AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
@@ -25,7 +25,11 @@ def pipe_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, center:
     widths = [max(len(h), *(len(r[i]) for r in rows)) + 2 for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
-        return "|" + "|".join((c.center(w) if center else " " + c.ljust(w - 1)) for c, w in zip(cells, widths, strict=True)) + "|"
+        return (
+            "|"
+            + "|".join((c.center(w) if center else " " + c.ljust(w - 1)) for c, w in zip(cells, widths, strict=True))
+            + "|"
+        )
 
     rule = "|" + "|".join((":" + "-" * (w - 2) + ":") if center else (":" + "-" * (w - 1)) for w in widths) + "|"
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
@@ -74,14 +78,26 @@ def semantic_tables(result: dict[str, Any], per_category: bool) -> list[str]:
 @click.argument("gt", nargs=1)
 @click.argument("predictions", nargs=1)
 @click.option(
-    "--task", type=click.Choice(["bbox", "segm", "semantic"]), default="bbox", show_default=True,
+    "--task",
+    type=click.Choice(["bbox", "segm", "semantic"]),
+    default="bbox",
+    show_default=True,
     help="Box AP, mask AP (COCOeval), or semantic mIoU from index-mask folders.",
 )
 @click.option("--format", "format_name", default=None, help="GT format (sniffed when not given).")
 @click.option("--per-category", is_flag=True, help="Also print per-category AP (per-class IoU for semantic).")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None, help="Write an HTML report (tables, precision–recall curves) to DIR.")
 @click.option(
-    "--ignore-index", type=int, default=255, show_default=True,
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write an HTML report (tables, precision–recall curves) to DIR.",
+)
+@click.option(
+    "--ignore-index",
+    type=int,
+    default=255,
+    show_default=True,
     help="Semantic: GT pixels with this value are not scored (-1: score every pixel).",
 )
 @images_option
@@ -89,8 +105,18 @@ def semantic_tables(result: dict[str, Any], per_category: bool) -> list[str]:
 @output_options
 @run_options
 def command(
-    gt: str, predictions: str, task: str, format_name: str | None, per_category: bool, report_dir: str | None,
-    ignore_index: int, images: str | None, overwrite: bool, as_json: bool, quiet: bool, **shared: object,
+    gt: str,
+    predictions: str,
+    task: str,
+    format_name: str | None,
+    per_category: bool,
+    report_dir: str | None,
+    ignore_index: int,
+    images: str | None,
+    overwrite: bool,
+    as_json: bool,
+    quiet: bool,
+    **shared: object,
 ) -> None:
     """Score PREDICTIONS against the ground truth GT.
 
@@ -102,8 +128,14 @@ def command(
     """
     ctx = make_context(quiet=quiet, overwrite=overwrite, **shared)
     report = fashiondata.api.evaluate(
-        gt, predictions, task=task, format=format_name, ignore_index=ignore_index, report_dir=report_dir,
-        ctx=ctx, images=images,
+        gt,
+        predictions,
+        task=task,
+        format=format_name,
+        ignore_index=ignore_index,
+        report_dir=report_dir,
+        ctx=ctx,
+        images=images,
     )
     if not as_json:
         result = report.data["evaluation"]

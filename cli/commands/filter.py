@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-import fashiondata.api
 from fashiondata_cli.options import (
     dataset_io_options,
     emit,
@@ -16,16 +14,24 @@ from fashiondata_cli.options import (
     run_options,
 )
 
+import fashiondata.api
+
 
 @click.command("filter")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--categories", default=None, help="Keep only these categories (names, synonyms or ids, comma-separated).")
+@click.option(
+    "--categories", default=None, help="Keep only these categories (names, synonyms or ids, comma-separated)."
+)
 @click.option("--rename", default=None, help="NAME merges the kept categories into one; old=new,… renames each.")
 @click.option("--drop-empty", is_flag=True, help="Drop images left without annotations.")
 @click.option("--drop-grayscale", is_flag=True, help="Drop grayscale and black-and-white images (reads the pixels).")
 @click.option("--require-faces", is_flag=True, help="Drop images where no face is found (OpenCV's Haar cascades).")
-@click.option("--face-model", type=click.Path(dir_okay=False), default=None,
-              help="With --require-faces: YuNet ONNX file for cv2.FaceDetectorYN instead of the Haar cascades.")
+@click.option(
+    "--face-model",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --require-faces: YuNet ONNX file for cv2.FaceDetectorYN instead of the Haar cascades.",
+)
 @dataset_io_options("drop_empty")
 @overwrite_option
 @output_options

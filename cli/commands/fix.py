@@ -25,8 +25,13 @@ import fashiondata
 @output_options
 @run_options
 def command(
-    paths: tuple[str, ...], src_format: str | None, dst_format: str | None, images: str | None,
-    as_json: bool, quiet: bool, **shared: object,
+    paths: tuple[str, ...],
+    src_format: str | None,
+    dst_format: str | None,
+    images: str | None,
+    as_json: bool,
+    quiet: bool,
+    **shared: object,
 ) -> None:
     """Repair SRC… into a new dataset DST: make polygons valid, clip to the image, drop degenerates.
 
@@ -36,7 +41,12 @@ def command(
         raise click.UsageError("give at least one source and a destination")
     ctx = make_context(quiet=quiet, **shared)
     report = fashiondata.api.fix(
-        list(paths[:-1]), paths[-1], src_format=src_format, dst_format=dst_format, ctx=ctx, images=images,
+        list(paths[:-1]),
+        paths[-1],
+        src_format=src_format,
+        dst_format=dst_format,
+        ctx=ctx,
+        images=images,
     )
     if not as_json and not quiet:
         for finding in report.findings:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 import orjson
+from fashiondata_cli.options import json_option
 
 from fashiondata.registry import all_formats
-from fashiondata_cli.options import json_option
 
 
 @click.command("formats")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from fashiondata_cli.options import emit, format_options, images_option, output_options, pop_context, run_options
 
 import fashiondata
-from fashiondata_cli.options import emit, format_options, images_option, output_options, pop_context, run_options
 
 
 @click.command("info")

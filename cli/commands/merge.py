@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-import fashiondata.api
 from fashiondata_cli.options import (
     emit,
     format_options,
@@ -18,16 +16,22 @@ from fashiondata_cli.options import (
     to_format_option,
 )
 
+import fashiondata.api
+
 
 @click.command("merge")
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "dst", required=True, type=click.Path(), help="The merged dataset.")
 @click.option(
-    "--category-map", type=click.Path(dir_okay=False), default=None,
+    "--category-map",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="JSON/YAML object old name → new name, applied before categories are united by name.",
 )
 @click.option(
-    "--images", multiple=True, type=click.Path(file_okay=False),
+    "--images",
+    multiple=True,
+    type=click.Path(file_okay=False),
     help="Image root: once for every source, or once per source in order (default: each source's folder).",
 )
 @source_format_option

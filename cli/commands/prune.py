@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import click
+from fashiondata_cli.options import emit, output_options
 
 import fashiondata.api
 from fashiondata.prune import Unpaired, format_listing
-from fashiondata_cli.options import emit, output_options
 
 
 @click.command("prune")
 @click.argument("images_dir", type=click.Path(file_okay=False))
 @click.argument("labels_dir", type=click.Path(file_okay=False))
 @click.option("--apply", is_flag=True, help="Act: move (--move-to) or delete (--delete). Without it nothing changes.")
-@click.option("--move-to", type=click.Path(file_okay=False), default=None, help="Move unpaired files here, keeping relative paths.")
+@click.option(
+    "--move-to",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Move unpaired files here, keeping relative paths.",
+)
 @click.option("--delete", is_flag=True, help="Delete unpaired files (with --apply).")
-@click.option("--list-to", type=click.Path(dir_okay=False), default=None, help="Write both lists to this file, not stdout.")
-@click.option("--label-ext", "label_extensions", default=".txt", show_default=True, help="Label file extensions, comma-separated.")
+@click.option(
+    "--list-to", type=click.Path(dir_okay=False), default=None, help="Write both lists to this file, not stdout."
+)
+@click.option(
+    "--label-ext", "label_extensions", default=".txt", show_default=True, help="Label file extensions, comma-separated."
+)
 @click.option("--label-suffix", default="", help="Label stem suffix: _segm pairs X.jpg with X_segm.png.")
 @output_options
 def command(images_dir: str, labels_dir: str, as_json: bool, quiet: bool, verbose: int, **options: object) -> None:

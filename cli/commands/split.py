@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-import fashiondata.api
 from fashiondata_cli.options import (
     dataset_io_options,
     emit,
@@ -16,6 +14,8 @@ from fashiondata_cli.options import (
     run_options,
 )
 
+import fashiondata.api
+
 
 @click.command("split")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
@@ -23,7 +23,9 @@ from fashiondata_cli.options import (
 @click.option("--names", default=None, help="Split names, one per ratio (default train,val,test).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the shuffle.")
 @click.option("--stratify", is_flag=True, help="Keep each category's share per split close to the ratios.")
-@click.option("--group-by", default=None, metavar="ATTR", help="Keep images sharing this attribute (pair_id) in one split.")
+@click.option(
+    "--group-by", default=None, metavar="ATTR", help="Keep images sharing this attribute (pair_id) in one split."
+)
 @dataset_io_options()
 @overwrite_option
 @output_options

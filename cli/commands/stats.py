@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-import fashiondata
-from fashiondata.stats import format_category_table
 from fashiondata_cli.options import (
     emit,
     format_options,
@@ -18,22 +15,36 @@ from fashiondata_cli.options import (
     run_options,
 )
 
+import fashiondata
+from fashiondata.stats import format_category_table
+
 
 @click.command("stats")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "format_name", default=None, help="Format name (sniffed when not given).")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Write index.html, stats.json and PNG plots into this folder (needs fashiondata[report]).")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write index.html, stats.json and PNG plots into this folder (needs fashiondata[report]).",
+)
 @click.option("--detect", is_flag=True, help="Also check every image: colour kind, faces, persons, selfies.")
 @click.option("--checks", default=None, metavar="color,faces", help="With --detect: which checks (default all).")
-@click.option("--face-model", type=click.Path(dir_okay=False), default=None,
-              help="With --detect: YuNet ONNX file for cv2.FaceDetectorYN instead of the Haar cascades.")
+@click.option(
+    "--face-model",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --detect: YuNet ONNX file for cv2.FaceDetectorYN instead of the Haar cascades.",
+)
 @images_option
 @format_options("read")
 @overwrite_option
 @output_options
 @run_options
-def command(paths: tuple[str, ...], format_name: str | None, as_json: bool, quiet: bool, verbose: int, **options: Any) -> None:
+def command(
+    paths: tuple[str, ...], format_name: str | None, as_json: bool, quiet: bool, verbose: int, **options: Any
+) -> None:
     """Describe a dataset: images, instances, polygons, sizes, categories, attributes."""
     ctx = pop_context(options, quiet=quiet)
     report = fashiondata.api.stats(list(paths), format_name, ctx=ctx, **options)

@@ -17,8 +17,13 @@ EXIT_FINDINGS = 1
 def finding_line(finding: Finding) -> str:
     """``error polygon-zero-area instances.json /annotations/3 [a.jpg #7]: ring 0 encloses no area``."""
     where = " ".join(part for part in (finding.file, finding.location) if part)
-    subject = " ".join(part for part in (finding.image, f"#{finding.annotation}" if finding.annotation is not None else None) if part)
-    return " ".join(part for part in (finding.severity, finding.code, where, f"[{subject}]" if subject else "") if part) + f": {finding.message}"
+    subject = " ".join(
+        part for part in (finding.image, f"#{finding.annotation}" if finding.annotation is not None else None) if part
+    )
+    return (
+        " ".join(part for part in (finding.severity, finding.code, where, f"[{subject}]" if subject else "") if part)
+        + f": {finding.message}"
+    )
 
 
 @click.command("validate")
@@ -26,15 +31,24 @@ def finding_line(finding: Finding) -> str:
 @click.option("--format", "format_name", default=None, help="Format name (sniffed when not given).")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Add the rules of this trainer.")
 @click.option(
-    "--fail-on", type=click.Choice(["warning", "error"]), default="error", show_default=True,
+    "--fail-on",
+    type=click.Choice(["warning", "error"]),
+    default="error",
+    show_default=True,
     help="Exit 1 when a finding reaches this severity.",
 )
 @images_option
 @output_options
 @run_options
 def command(
-    paths: tuple[str, ...], format_name: str | None, backend: str | None, fail_on: str, images: str | None,
-    as_json: bool, quiet: bool, **shared: object,
+    paths: tuple[str, ...],
+    format_name: str | None,
+    backend: str | None,
+    fail_on: str,
+    images: str | None,
+    as_json: bool,
+    quiet: bool,
+    **shared: object,
 ) -> None:
     """Check DATASET for what breaks training; exit 1 when a finding reaches --fail-on.
 

@@ -135,9 +135,7 @@ def iter_image_names(folder: str | os.PathLike[str]) -> list[str]:
     if not root.is_dir():
         raise ValidationError(f"{folder}: not a folder of images")
     return sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
     )
 
 

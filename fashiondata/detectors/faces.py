@@ -76,14 +76,18 @@ def _haar_faces(bgr: np.ndarray) -> list[Face]:
     scale = min(1.0, HAAR_SIDE / max(height, width))
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     if scale < 1:
-        gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(
+            gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+        )
     gray = cv2.equalizeHist(gray)
     side = max(20, int(min(gray.shape) * MIN_FACE_SHARE))
     options = {"scaleFactor": HAAR_SCALE_FACTOR, "minNeighbors": HAAR_MIN_NEIGHBORS, "minSize": (side, side)}
     boxes = [tuple(map(float, b)) for b in frontal.detectMultiScale(gray, **options)]
     boxes += [tuple(map(float, b)) for b in profile.detectMultiScale(gray, **options)]
     mirrored_width = gray.shape[1]
-    boxes += [(mirrored_width - x - w, y, w, h) for x, y, w, h in profile.detectMultiScale(cv2.flip(gray, 1), **options)]
+    boxes += [
+        (mirrored_width - x - w, y, w, h) for x, y, w, h in profile.detectMultiScale(cv2.flip(gray, 1), **options)
+    ]
     merged = merge_boxes([BBox(*b) for b in boxes])
     return [Face(BBox(b.x / scale, b.y / scale, b.w / scale, b.h / scale)) for b in merged]
 

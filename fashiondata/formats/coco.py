@@ -40,8 +40,8 @@ import orjson
 from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
-from fashiondata.formats import json_stream
 from fashiondata.errors import ParseError, ValidationError
+from fashiondata.formats import json_stream
 from fashiondata.io import check_pixel_limit, open_atomic, safe_relative_path
 from fashiondata.model import (
     Annotation,
@@ -58,8 +58,16 @@ from fashiondata.report import Report
 
 IMAGE_KEYS = ("id", "width", "height", "file_name")
 ANNOTATION_KEYS = (
-    "id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd", "keypoints",
-    "num_keypoints", "score",
+    "id",
+    "image_id",
+    "category_id",
+    "segmentation",
+    "area",
+    "bbox",
+    "iscrowd",
+    "keypoints",
+    "num_keypoints",
+    "score",
 )
 _ANNOTATION_KEY_SET = frozenset(ANNOTATION_KEYS + ("image_id",))
 _NO_ATTRIBUTES: dict[str, Any] = {}
@@ -98,9 +106,7 @@ def parse_category(obj: Any, path: object, pointer: str) -> Category:
         raise ParseError(path, "category name must be a non-empty string", f"{pointer}/name")
     keypoints = obj.get("keypoints")
     skeleton = obj.get("skeleton")
-    if keypoints is not None and not (
-        isinstance(keypoints, list) and all(isinstance(k, str) for k in keypoints)
-    ):
+    if keypoints is not None and not (isinstance(keypoints, list) and all(isinstance(k, str) for k in keypoints)):
         raise ParseError(path, "keypoints must be a list of names", f"{pointer}/keypoints")
     if skeleton is not None and not (
         isinstance(skeleton, list)
@@ -159,7 +165,9 @@ def parse_segmentation(obj: Any, path: object, pointer: str) -> Polygons | Rle |
                 raise ParseError(path, f"compressed RLE counts: {error}", f"{pointer}/counts") from error
             if total != size[0] * size[1]:
                 raise ParseError(
-                    path, f"RLE counts cover {total} pixels, not height*width = {size[0] * size[1]}", f"{pointer}/counts"
+                    path,
+                    f"RLE counts cover {total} pixels, not height*width = {size[0] * size[1]}",
+                    f"{pointer}/counts",
                 )
         return Rle(size=(size[0], size[1]), counts=counts)
     if obj is None:
@@ -213,8 +221,9 @@ def parse_annotation(obj: Any, path: object, pointer: str) -> Annotation:
     return Annotation(
         category_id,
         bbox,
-        _parse_rings_fast(seg, path, pointer) if type(seg := get("segmentation")) is list and seg else
-        parse_segmentation(seg, path, f"{pointer}/segmentation"),
+        _parse_rings_fast(seg, path, pointer)
+        if type(seg := get("segmentation")) is list and seg
+        else parse_segmentation(seg, path, f"{pointer}/segmentation"),
         bool(iscrowd),
         keypoints,
         area,
@@ -317,7 +326,10 @@ def stream_document(
     index = json_stream.build_index(path)
     if "images" not in index.present:
         raise ParseError(path, "not a COCO file: no 'images' list", "/")
-    categories = [parse_category(obj, path, f"/categories/{i}") for i, obj in enumerate(json_stream.iter_elements(index, "categories"))]
+    categories = [
+        parse_category(obj, path, f"/categories/{i}")
+        for i, obj in enumerate(json_stream.iter_elements(index, "categories"))
+    ]
     table = CategoryTable(tuple(categories))
     split = split_from_filename(path)
 
@@ -378,7 +390,7 @@ def split_from_filename(path: str | os.PathLike[str]) -> str | None:
     """
     stem = Path(path).stem
     match = _SPLIT_PREFIX.match(stem)
-    split = stem[match.end():] or None if match else None
+    split = stem[match.end() :] or None if match else None
     return None if split in (".", "..") else split  # a split is a folder name writers use
 
 
@@ -406,7 +418,11 @@ def format_annotation(
         counts = seg.counts
         out["segmentation"] = {
             "size": list(seg.size),
-            "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts if isinstance(counts, str) else list(counts),
+            "counts": counts.decode("ascii")
+            if isinstance(counts, bytes)
+            else counts
+            if isinstance(counts, str)
+            else list(counts),
         }
     elif ann.bbox is not None:
         out["segmentation"] = []
@@ -439,7 +455,10 @@ def format_annotation(
 
 def format_image(record: ImageRecord, image_id: int) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": image_id, "width": record.width, "height": record.height, "file_name": record.file_name,
+        "id": image_id,
+        "width": record.width,
+        "height": record.height,
+        "file_name": record.file_name,
     }
     for key in sorted(record.attributes):
         if key not in out:
@@ -624,7 +643,6 @@ def _check_numbers(values: list, path: object, pointer: str) -> None:
     raise ParseError(path, f"expected a finite number, got {values[bad]!r}", f"{pointer}/{bad}")
 
 
-
 SPEC = register_format(
     FormatSpec(
         name="coco",
@@ -634,8 +652,11 @@ SPEC = register_format(
         read=read,
         write=write,
         read_options=(
-            FormatOption("stream", "Read huge COCO/LVIS files one image at a time, in bounded memory "
-                         "(automatic above 1 GiB).", bool),
+            FormatOption(
+                "stream",
+                "Read huge COCO/LVIS files one image at a time, in bounded memory (automatic above 1 GiB).",
+                bool,
+            ),
         ),
         output="file",
         spec_url="https://cocodataset.org/#format-data",

@@ -52,7 +52,9 @@ def parse_rows(text: str, path: object) -> tuple[list[tuple[str, int, int, list[
         raise ParseError(path, "empty file: expected the header " + ",".join(COLUMNS), "line 1")
     header = [h.strip() for h in header]
     if sorted(header) != sorted(COLUMNS):
-        raise ParseError(path, f"header must hold exactly the columns {','.join(COLUMNS)}, got {','.join(header)}", "line 1")
+        raise ParseError(
+            path, f"header must hold exactly the columns {','.join(COLUMNS)}, got {','.join(header)}", "line 1"
+        )
     column = {name: header.index(name) for name in COLUMNS}
     images: dict[str, tuple[str, int, int, list[tuple[str, BBox]]]] = {}
     names: set[str] = set()
@@ -77,7 +79,9 @@ def parse_rows(text: str, path: object) -> tuple[list[tuple[str, int, int, list[
             raise ParseError(path, f"box has xmax < xmin or ymax < ymin: {[xmin, ymin, xmax, ymax]}", line)
         entry = images.setdefault(file_name, (file_name, width, height, []))
         if (entry[1], entry[2]) != (width, height):
-            raise ParseError(path, f"{file_name!r} has size {width}x{height} here but {entry[1]}x{entry[2]} above", line)
+            raise ParseError(
+                path, f"{file_name!r} has size {width}x{height} here but {entry[1]}x{entry[2]} above", line
+            )
         entry[3].append((name, BBox(xmin, ymin, xmax - xmin, ymax - ymin)))
         names.add(name)
     return list(images.values()), names
@@ -113,9 +117,7 @@ def format_rows(records: Sequence[ImageRecord], categories: CategoryTable, lossy
 # ---------------------------------------------------------------- read / write
 
 
-def read(
-    paths: Sequence[str], ctx: RunContext, *, label_map: str | None = None
-) -> Dataset:
+def read(paths: Sequence[str], ctx: RunContext, *, label_map: str | None = None) -> Dataset:
     """Read one or more box CSV files into one dataset."""
     fixed = read_label_map(label_map) if label_map else None
     grouped: dict[str, tuple[str, int, int, list[tuple[str, BBox]]]] = {}
@@ -138,7 +140,9 @@ def read(
     ids = {c.name: c.id for c in table}
     records = tuple(
         ImageRecord(
-            file_name=file_name, width=width, height=height,
+            file_name=file_name,
+            width=width,
+            height=height,
             annotations=tuple(Annotation(category_id=ids[name], bbox=bbox) for name, bbox in boxes),
         )
         for file_name, width, height, boxes in grouped.values()

@@ -195,7 +195,9 @@ def item_keypoints(category_id: int, landmarks: Any, path: object, pointer: str)
     _name, _spelling, first, count = CATEGORIES[category_id]
     if not isinstance(landmarks, list) or len(landmarks) != 3 * count:
         size = len(landmarks) if isinstance(landmarks, list) else type(landmarks).__name__
-        raise ParseError(path, f"category {category_id} needs {count} landmarks ({3 * count} numbers), got {size}", pointer)
+        raise ParseError(
+            path, f"category {category_id} needs {count} landmarks ({3 * count} numbers), got {size}", pointer
+        )
     _check_numbers(landmarks, path, pointer)
     return Keypoints(SlottedLandmarks(first, landmarks))
 
@@ -355,7 +357,9 @@ def read(
     if area not in ("mask", "bbox"):
         raise ValidationError(f"--area {area!r}: use mask or bbox")
     task = ParseImage(
-        ItemFilter(max_occlusion, parse_int_list(scale, "--scale"), max_zoom_in, parse_int_list(viewpoint, "--viewpoint")),
+        ItemFilter(
+            max_occlusion, parse_int_list(scale, "--scale"), max_zoom_in, parse_int_list(viewpoint, "--viewpoint")
+        ),
         area,
         bool(drop_empty),
     )
@@ -405,11 +409,25 @@ SPEC = register_format(
         sniff=sniff,
         read=read,
         read_options=(
-            FormatOption("area", "DeepFashion2 area: mask (pixel count) or bbox (the official converter's).", str, "mask", ("mask", "bbox")),
-            FormatOption("max_occlusion", "DeepFashion2: keep items with occlusion ≤ N (1 slight, 2 medium, 3 heavy).", int),
-            FormatOption("scale", "DeepFashion2: keep items of these scales, e.g. 2 or 2,3 (1 small, 2 modest, 3 large).", str),
+            FormatOption(
+                "area",
+                "DeepFashion2 area: mask (pixel count) or bbox (the official converter's).",
+                str,
+                "mask",
+                ("mask", "bbox"),
+            ),
+            FormatOption(
+                "max_occlusion", "DeepFashion2: keep items with occlusion ≤ N (1 slight, 2 medium, 3 heavy).", int
+            ),
+            FormatOption(
+                "scale", "DeepFashion2: keep items of these scales, e.g. 2 or 2,3 (1 small, 2 modest, 3 large).", str
+            ),
             FormatOption("max_zoom_in", "DeepFashion2: keep items with zoom_in ≤ N (1 none, 2 medium, 3 large).", int),
-            FormatOption("viewpoint", "DeepFashion2: keep items of these viewpoints, e.g. 2,3 (1 no wear, 2 frontal, 3 side/back).", str),
+            FormatOption(
+                "viewpoint",
+                "DeepFashion2: keep items of these viewpoints, e.g. 2,3 (1 no wear, 2 frontal, 3 side/back).",
+                str,
+            ),
             FormatOption("drop_empty", "DeepFashion2: drop images left without items by the filters.", bool),
         ),
         spec_url="https://github.com/switchablenorms/DeepFashion2#data-organization",

@@ -183,7 +183,7 @@ def read_element(fd: int, index: DocumentIndex, key: str, position: int) -> Any:
     start, end = int(spans[position, 0]), int(spans[position, 1])
     following = int(spans[position + 1, 0]) if position + 1 < len(spans) else end
     data = os.pread(fd, following - start, start)
-    if data[end - start:].strip() not in (b",", b""):
+    if data[end - start :].strip() not in (b",", b""):
         raise ParseError(index.path, f"every element of {key} must be an object", f"/{key}/{position + 1}")
     return _loads(data[: end - start], index.path, f"/{key}/{position}")
 

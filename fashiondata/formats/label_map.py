@@ -48,7 +48,7 @@ def _tokens(text: str, path: object) -> Iterator[tuple[str, str, int]]:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
             line = text.count("\n", 0, pos) + 1
-            raise ParseError(path, f"unexpected character {text[pos:pos + 1]!r}", f"line {line}")
+            raise ParseError(path, f"unexpected character {text[pos : pos + 1]!r}", f"line {line}")
         kind = match.lastgroup or ""
         if kind != "comment":
             yield kind, match.group(kind), text.count("\n", 0, match.start(kind)) + 1
@@ -79,7 +79,9 @@ def parse_label_map(text: str, path: object = "<label map>") -> CategoryTable:
                 pos += 1
         if pos >= len(tokens) or tokens[pos][1] != "{":
             got = tokens[pos][1] if pos < len(tokens) else "end of file"
-            raise ParseError(path, f"expected an item {{ … }}, got {got!r}", f"line {tokens[min(pos, len(tokens) - 1)][2]}")
+            raise ParseError(
+                path, f"expected an item {{ … }}, got {got!r}", f"line {tokens[min(pos, len(tokens) - 1)][2]}"
+            )
         fields, pos = _parse_message(tokens, pos + 1, path)
         category = _category(fields, path, line)
         if category.id in seen_ids:

@@ -133,8 +133,12 @@ def parse_document(doc: Any, path: str | os.PathLike[str]) -> Dataset:
 
 
 def _iter_records(
-    images: list[dict], annotations: list[Any], grouped: dict[int, list[int]], splits: list[str | None],
-    category_ids: frozenset[int], path: str | os.PathLike[str],
+    images: list[dict],
+    annotations: list[Any],
+    grouped: dict[int, list[int]],
+    splits: list[str | None],
+    category_ids: frozenset[int],
+    path: str | os.PathLike[str],
 ) -> Iterator[ImageRecord]:
     """One record per image, in the file's order, its annotations parsed on the way."""
     source = os.fspath(path)

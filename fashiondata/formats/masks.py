@@ -117,14 +117,14 @@ def present_classes(labels: np.ndarray) -> tuple[tuple[int, int, int, int], list
     """The box (x, y, w, h) around every non-zero pixel and the non-zero values inside it."""
     if labels.dtype == np.uint8:
         x, y, w, h = cv2.boundingRect(labels)
-        crop = labels[y:y + h, x:x + w]
+        crop = labels[y : y + h, x : x + w]
         counts = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel() if w and h else np.zeros(1)
     else:
         rows, columns = np.flatnonzero(labels.any(axis=1)), np.flatnonzero(labels.any(axis=0))
         if not len(rows):
             return (0, 0, 0, 0), []
         x, y, w, h = int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
-        counts = np.bincount(labels[y:y + h, x:x + w].ravel())
+        counts = np.bincount(labels[y : y + h, x : x + w].ravel())
     return (x, y, w, h), [int(v) for v in np.flatnonzero(counts[1:]) + 1]
 
 
@@ -132,11 +132,11 @@ def iter_class_crops(labels: np.ndarray) -> Iterator[tuple[int, tuple[int, int],
     """``(class id, (x, y), 0/1 crop)`` for every class present, in id order: each crop is the
     class's own box (contiguous)."""
     (x0, y0, w0, h0), present = present_classes(labels)
-    person = labels[y0:y0 + h0, x0:x0 + w0]
+    person = labels[y0 : y0 + h0, x0 : x0 + w0]
     for class_id in present:
         binary = (person == class_id).view(np.uint8)
         x, y, w, h = cv2.boundingRect(binary)
-        yield class_id, (x0 + x, y0 + y), np.ascontiguousarray(binary[y:y + h, x:x + w])
+        yield class_id, (x0 + x, y0 + y), np.ascontiguousarray(binary[y : y + h, x : x + w])
 
 
 def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances:
@@ -222,7 +222,7 @@ def _shift(segmentation: Polygons | Rle, x: int, y: int, shape: tuple[int, int])
         )
     full = np.zeros(shape, np.uint8)
     crop = raster.decode(segmentation, *segmentation.size)
-    full[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
+    full[y : y + crop.shape[0], x : x + crop.shape[1]] = crop
     return raster.encode_mask(full)
 
 
@@ -305,7 +305,9 @@ def check_values(labels: np.ndarray, classes: Iterable[int], path: str, table: C
     if unknown:
         y, x = np.argwhere(labels == unknown[0])[0]
         raise ParseError(
-            path, f"pixel value {unknown[0]} is not a class of {table.source or 'the class table'}", f"pixel x={x} y={y}"
+            path,
+            f"pixel value {unknown[0]} is not a class of {table.source or 'the class table'}",
+            f"pixel x={x} y={y}",
         )
 
 
@@ -318,7 +320,12 @@ def _read_mat(path: str) -> np.ndarray:
     if "groundtruth" not in data:
         raise ParseError(path, "no 'groundtruth' label matrix (a CCP image-level file has only 'tags')")
     labels = np.asarray(data["groundtruth"])
-    if labels.ndim != 2 or labels.dtype.kind not in "ui" or (labels.size and labels.min() < 0) or (labels.size and labels.max() > 65535):
+    if (
+        labels.ndim != 2
+        or labels.dtype.kind not in "ui"
+        or (labels.size and labels.min() < 0)
+        or (labels.size and labels.max() > 65535)
+    ):
         raise ParseError(path, "groundtruth must be a 2-D matrix of class ids")
     return np.ascontiguousarray(labels.astype(np.uint8 if labels.size and labels.max() <= 255 else np.uint16))
 
@@ -359,8 +366,7 @@ def list_masks(path: str | os.PathLike[str]) -> list[Path]:
     if not root.is_dir():
         raise ValidationError(f"{root}: no such mask folder or file")
     found = sorted(
-        p for p in root.rglob("*")
-        if p.suffix.lower() in MASK_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        p for p in root.rglob("*") if p.suffix.lower() in MASK_SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
     named = [p for p in found if image_stem(p) != p.stem]
     if not (named or found):
@@ -532,9 +538,7 @@ def format_classes_txt(categories: CategoryTable, *, binary: bool = False) -> st
     if binary:
         return "background\n" + (categories[0].name if len(categories) == 1 else "foreground") + "\n"
     names = {c.id: c.name for c in categories}
-    return "".join(
-        (names.get(i, "background" if i == 0 else "")) + "\n" for i in range(max(names, default=0) + 1)
-    )
+    return "".join((names.get(i, "background" if i == 0 else "")) + "\n" for i in range(max(names, default=0) + 1))
 
 
 def palette_for(categories: CategoryTable, *, binary: bool = False) -> list[int]:
@@ -603,7 +607,9 @@ class RecordToMask:
     palette: tuple[int, ...] | None
 
     def __call__(self, record: ImageRecord) -> int:
-        labels, undrawable = render_labels(record, binary=self.binary, dtype=np.uint16 if self.sixteen_bit else np.uint8)
+        labels, undrawable = render_labels(
+            record, binary=self.binary, dtype=np.uint16 if self.sixteen_bit else np.uint8
+        )
         data = encode_png(labels, list(self.palette) if self.palette else None)
         write_bytes_atomic(join_inside(self.folder, mask_name(record)), data)
         return undrawable
@@ -660,17 +666,37 @@ SPEC = register_format(
         read=read,
         write=write,
         read_options=(
-            FormatOption("classes", "Class table: deepfashion-mm, fashionista, ccp, or a JSON/YAML/classes.txt/label_list.mat file."),
-            FormatOption("color_tolerance", "RGB masks: map colours within N per channel to the nearest class colour.", int, 0),
-            FormatOption("instances", "masks: one annotation per class present, or per connected region.", str, "per-class", ("per-class", "components")),
-            FormatOption("holes", "masks: holes as zero-width cuts, as RLE (COCO only), or filled (lossy).", str, "bridge", ("bridge", "rle", "fill")),
+            FormatOption(
+                "classes",
+                "Class table: deepfashion-mm, fashionista, ccp, or a JSON/YAML/classes.txt/label_list.mat file.",
+            ),
+            FormatOption(
+                "color_tolerance", "RGB masks: map colours within N per channel to the nearest class colour.", int, 0
+            ),
+            FormatOption(
+                "instances",
+                "masks: one annotation per class present, or per connected region.",
+                str,
+                "per-class",
+                ("per-class", "components"),
+            ),
+            FormatOption(
+                "holes",
+                "masks: holes as zero-width cuts, as RLE (COCO only), or filled (lossy).",
+                str,
+                "bridge",
+                ("bridge", "rle", "fill"),
+            ),
             FormatOption("min_area", "masks: drop regions of fewer pixels (counted).", int, 0),
-            FormatOption("tolerance", "masks: polygon simplification in pixels (scaled down for small parts).", float, DEFAULT_TOLERANCE),
+            FormatOption(
+                "tolerance",
+                "masks: polygon simplification in pixels (scaled down for small parts).",
+                float,
+                DEFAULT_TOLERANCE,
+            ),
             FormatOption("images", "Image folder: masks pair with images by stem.", "path"),
         ),
-        write_options=(
-            FormatOption("binary", "masks: write 0 background / 1 any instance.", bool, False),
-        ),
+        write_options=(FormatOption("binary", "masks: write 0 background / 1 any instance.", bool, False),),
         output="dir",
         spec_url="https://github.com/yumingj/DeepFashion-MultiModal#human-parsing-label",
     )

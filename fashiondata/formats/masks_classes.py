@@ -42,7 +42,9 @@ class ClassTable:
             seen: dict[Color, int] = {}
             for class_id, color in self.colors.items():
                 if color in seen:
-                    raise ValidationError(f"classes {self.source}: ids {seen[color]} and {class_id} share colour {color}")
+                    raise ValidationError(
+                        f"classes {self.source}: ids {seen[color]} and {class_id} share colour {color}"
+                    )
                 seen[color] = class_id
 
     @property
@@ -56,7 +58,9 @@ class ClassTable:
                 Category(
                     id=class_id,
                     name=name,
-                    attributes={"color": list(self.colors[class_id])} if self.colors and class_id in self.colors else {},
+                    attributes={"color": list(self.colors[class_id])}
+                    if self.colors and class_id in self.colors
+                    else {},
                 )
                 for class_id, name in sorted(self.names.items())
                 if class_id != 0
@@ -81,23 +85,91 @@ def voc_palette(count: int = 256) -> list[Color]:
 
 
 _DEEPFASHION_MM = (
-    ("background", (0, 0, 0)), ("top", (255, 250, 250)), ("outer", (220, 220, 220)),
-    ("skirt", (250, 235, 215)), ("dress", (255, 250, 205)), ("pants", (211, 211, 211)),
-    ("leggings", (70, 130, 180)), ("headwear", (127, 255, 212)), ("eyeglass", (0, 100, 0)),
-    ("neckwear", (50, 205, 50)), ("belt", (255, 255, 0)), ("footwear", (245, 222, 179)),
-    ("bag", (255, 140, 0)), ("hair", (255, 0, 0)), ("face", (16, 78, 139)), ("skin", (144, 238, 144)),
-    ("ring", (50, 205, 174)), ("wrist wearing", (50, 155, 250)), ("socks", (160, 140, 88)),
-    ("gloves", (213, 140, 88)), ("necklace", (90, 140, 90)), ("rompers", (185, 210, 205)),
-    ("earrings", (130, 165, 180)), ("tie", (225, 141, 151)),
+    ("background", (0, 0, 0)),
+    ("top", (255, 250, 250)),
+    ("outer", (220, 220, 220)),
+    ("skirt", (250, 235, 215)),
+    ("dress", (255, 250, 205)),
+    ("pants", (211, 211, 211)),
+    ("leggings", (70, 130, 180)),
+    ("headwear", (127, 255, 212)),
+    ("eyeglass", (0, 100, 0)),
+    ("neckwear", (50, 205, 50)),
+    ("belt", (255, 255, 0)),
+    ("footwear", (245, 222, 179)),
+    ("bag", (255, 140, 0)),
+    ("hair", (255, 0, 0)),
+    ("face", (16, 78, 139)),
+    ("skin", (144, 238, 144)),
+    ("ring", (50, 205, 174)),
+    ("wrist wearing", (50, 155, 250)),
+    ("socks", (160, 140, 88)),
+    ("gloves", (213, 140, 88)),
+    ("necklace", (90, 140, 90)),
+    ("rompers", (185, 210, 205)),
+    ("earrings", (130, 165, 180)),
+    ("tie", (225, 141, 151)),
 )
 _FASHIONISTA = ("background", "skin", "hair", "t-shirt", "shoes", "pants", "dress")
 _CCP = (
-    "null", "accessories", "bag", "belt", "blazer", "blouse", "bodysuit", "boots", "bra", "bracelet",
-    "cape", "cardigan", "clogs", "coat", "dress", "earrings", "flats", "glasses", "gloves", "hair",
-    "hat", "heels", "hoodie", "intimate", "jacket", "jeans", "jumper", "leggings", "loafers",
-    "necklace", "panties", "pants", "pumps", "purse", "ring", "romper", "sandals", "scarf", "shirt",
-    "shoes", "shorts", "skin", "skirt", "sneakers", "socks", "stockings", "suit", "sunglasses",
-    "sweater", "sweatshirt", "swimwear", "t-shirt", "tie", "tights", "top", "vest", "wallet", "watch",
+    "null",
+    "accessories",
+    "bag",
+    "belt",
+    "blazer",
+    "blouse",
+    "bodysuit",
+    "boots",
+    "bra",
+    "bracelet",
+    "cape",
+    "cardigan",
+    "clogs",
+    "coat",
+    "dress",
+    "earrings",
+    "flats",
+    "glasses",
+    "gloves",
+    "hair",
+    "hat",
+    "heels",
+    "hoodie",
+    "intimate",
+    "jacket",
+    "jeans",
+    "jumper",
+    "leggings",
+    "loafers",
+    "necklace",
+    "panties",
+    "pants",
+    "pumps",
+    "purse",
+    "ring",
+    "romper",
+    "sandals",
+    "scarf",
+    "shirt",
+    "shoes",
+    "shorts",
+    "skin",
+    "skirt",
+    "sneakers",
+    "socks",
+    "stockings",
+    "suit",
+    "sunglasses",
+    "sweater",
+    "sweatshirt",
+    "swimwear",
+    "t-shirt",
+    "tie",
+    "tights",
+    "top",
+    "vest",
+    "wallet",
+    "watch",
     "wedges",
 )
 
@@ -122,9 +194,7 @@ def load_class_table(spec: str | os.PathLike[str]) -> ClassTable:
             return table
     path = Path(spec)
     if not path.is_file():
-        raise ValidationError(
-            f"--classes {spec}: neither a built-in table ({', '.join(BUILTIN_TABLES)}) nor a file"
-        )
+        raise ValidationError(f"--classes {spec}: neither a built-in table ({', '.join(BUILTIN_TABLES)}) nor a file")
     suffix = path.suffix.lower()
     if suffix == ".mat":
         return parse_label_list_mat(path)
@@ -137,7 +207,9 @@ def load_class_table(spec: str | os.PathLike[str]) -> ClassTable:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
-            raise ParseError(path, f"invalid {suffix[1:].upper()}", f"line {mark.line + 1}" if mark else None) from error
+            raise ParseError(
+                path, f"invalid {suffix[1:].upper()}", f"line {mark.line + 1}" if mark else None
+            ) from error
         return parse_table_object(data, path)
     raise ValidationError(f"--classes {spec}: a class table is .json, .yaml, .txt or CCP's .mat")
 
@@ -165,7 +237,7 @@ def parse_table_object(data: Any, path: object) -> ClassTable:
     if isinstance(data, list):
         data = dict(enumerate(data))
     if not isinstance(data, dict) or not data:
-        raise ParseError(path, "a class table maps ids or \"r,g,b\" colours to names")
+        raise ParseError(path, 'a class table maps ids or "r,g,b" colours to names')
     for key, name in data.items():
         if not isinstance(name, str) or not name.strip():
             raise ParseError(path, f"class {key!r}: the name must be a non-empty string", f"/{key}")
@@ -176,7 +248,7 @@ def parse_table_object(data: Any, path: object) -> ClassTable:
         try:
             class_id = int(key)
         except (TypeError, ValueError):
-            raise ParseError(path, f"key {key!r} is neither a class id nor an \"r,g,b\" colour", f"/{key}") from None
+            raise ParseError(path, f'key {key!r} is neither a class id nor an "r,g,b" colour', f"/{key}") from None
         if class_id < 0 or class_id > 65535:
             raise ParseError(path, f"class id {class_id} is outside 0..65535", f"/{key}")
         names[class_id] = name.strip()
@@ -191,7 +263,7 @@ def _color_table(data: Mapping[str, str], path: object) -> ClassTable:
         try:
             color = tuple(int(v) for v in key.split(","))
         except ValueError:
-            raise ParseError(path, f"colour {key!r} is not \"r,g,b\"", f"/{key}") from None
+            raise ParseError(path, f'colour {key!r} is not "r,g,b"', f"/{key}") from None
         if not all(0 <= v <= 255 for v in color):
             raise ParseError(path, f"colour {key!r} has a channel outside 0..255", f"/{key}")
         if normalize_name(name).strip() in BACKGROUND_NAMES:

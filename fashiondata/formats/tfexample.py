@@ -45,7 +45,9 @@ _CRC = struct.Struct("<I")
 
 def _build_example_class() -> type:
     """The ``Example`` message class, built from field numbers (no .proto file copied)."""
-    proto = descriptor_pb2.FileDescriptorProto(name="fashiondata_tf_example.proto", package="tensorflow", syntax="proto3")
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="fashiondata_tf_example.proto", package="tensorflow", syntax="proto3"
+    )
     F = descriptor_pb2.FieldDescriptorProto
     for name, kind in (("BytesList", F.TYPE_BYTES), ("FloatList", F.TYPE_FLOAT), ("Int64List", F.TYPE_INT64)):
         message = proto.message_type.add(name=name)
@@ -56,20 +58,31 @@ def _build_example_class() -> type:
         (("bytes_list", "BytesList"), ("float_list", "FloatList"), ("int64_list", "Int64List")), 1
     ):
         feature.field.add(
-            name=field, number=number, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL,
-            type_name=f".tensorflow.{type_name}", oneof_index=0,
+            name=field,
+            number=number,
+            type=F.TYPE_MESSAGE,
+            label=F.LABEL_OPTIONAL,
+            type_name=f".tensorflow.{type_name}",
+            oneof_index=0,
         )
     features = proto.message_type.add(name="Features")
     entry = features.nested_type.add(name="FeatureEntry")
     entry.options.map_entry = True
     entry.field.add(name="key", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
-    entry.field.add(name="value", number=2, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL, type_name=".tensorflow.Feature")
+    entry.field.add(
+        name="value", number=2, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL, type_name=".tensorflow.Feature"
+    )
     features.field.add(
-        name="feature", number=1, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED,
+        name="feature",
+        number=1,
+        type=F.TYPE_MESSAGE,
+        label=F.LABEL_REPEATED,
         type_name=".tensorflow.Features.FeatureEntry",
     )
     example = proto.message_type.add(name="Example")
-    example.field.add(name="features", number=1, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL, type_name=".tensorflow.Features")
+    example.field.add(
+        name="features", number=1, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL, type_name=".tensorflow.Features"
+    )
     pool = descriptor_pool.DescriptorPool()
     pool.Add(proto)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.Example"))

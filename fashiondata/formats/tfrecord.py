@@ -149,7 +149,10 @@ def example_features(
         "image/height": ("int64_list", [height]),
         "image/width": ("int64_list", [width]),
         "image/filename": ("bytes_list", [record.file_name.encode("utf-8")]),
-        "image/source_id": ("bytes_list", [str(record.id if record.id is not None else record.file_name).encode("utf-8")]),
+        "image/source_id": (
+            "bytes_list",
+            [str(record.id if record.id is not None else record.file_name).encode("utf-8")],
+        ),
         "image/key/sha256": ("bytes_list", [hashlib.sha256(image).hexdigest().encode("ascii")]),
         "image/encoded": ("bytes_list", [image]),
         "image/format": ("bytes_list", [kind.encode("ascii")]),
@@ -256,10 +259,17 @@ def parse_example(features: Mapping[str, tuple[str, list]], path: object, where:
     if any(len(b) != count for b in boxes):
         raise ParseError(path, f"bbox lists differ in length: {[len(b) for b in boxes]}", where)
     labels = _values(features, "image/object/class/label", "int64_list", path, where)
-    texts = [t.decode("utf-8", "replace") for t in _values(features, "image/object/class/text", "bytes_list", path, where)]
+    texts = [
+        t.decode("utf-8", "replace") for t in _values(features, "image/object/class/text", "bytes_list", path, where)
+    ]
     per_object = {
         name: _values(features, f"image/object/{name}", kind_, path, where)
-        for name, kind_ in (("difficult", "int64_list"), ("truncated", "int64_list"), ("is_crowd", "int64_list"), ("view", "bytes_list"))
+        for name, kind_ in (
+            ("difficult", "int64_list"),
+            ("truncated", "int64_list"),
+            ("is_crowd", "int64_list"),
+            ("view", "bytes_list"),
+        )
     }
     masks = _masks(features, count, height, width, path, where)
     for name, values in (("class/label", labels), ("class/text", texts), *((n, v) for n, v in per_object.items())):
@@ -275,18 +285,22 @@ def parse_example(features: Mapping[str, tuple[str, list]], path: object, where:
         for name in ("truncated", "difficult"):
             if per_object[name]:
                 attributes[name] = int(per_object[name][i])
-        objects.append(ExampleObject(
-            label=labels[i] if labels else 0,
-            text=texts[i] if texts else "",
-            bbox=BBox(x1, y1, round(x2 - x1, 3), round(y2 - y1, 3)),
-            segmentation=masks[i] if masks else None,
-            iscrowd=bool(per_object["is_crowd"][i]) if per_object["is_crowd"] else False,
-            attributes=attributes,
-        ))
+        objects.append(
+            ExampleObject(
+                label=labels[i] if labels else 0,
+                text=texts[i] if texts else "",
+                bbox=BBox(x1, y1, round(x2 - x1, 3), round(y2 - y1, 3)),
+                segmentation=masks[i] if masks else None,
+                iscrowd=bool(per_object["is_crowd"][i]) if per_object["is_crowd"] else False,
+                attributes=attributes,
+            )
+        )
     return ExampleImage(file_name, width, height, source_id, image, kind, tuple(objects))
 
 
-def _masks(features: Mapping[str, tuple[str, list]], count: int, height: int, width: int, path: object, where: str) -> list[Rle]:
+def _masks(
+    features: Mapping[str, tuple[str, list]], count: int, height: int, width: int, path: object, where: str
+) -> list[Rle]:
     found = features.get("image/object/mask")
     if found is None or found[0] is None or not found[1]:
         return []
@@ -368,7 +382,9 @@ def sources(path: str) -> list[str]:
     """A folder's ``*.tfrecord``/``*.record`` files (and their shards), a file, or a sharded NAME."""
     p = Path(path)
     if p.is_dir():
-        found = [f for pattern in ("*.tfrecord", "*.record", "*.tfrecord-*-of-*", "*.record-*-of-*") for f in p.glob(pattern)]
+        found = [
+            f for pattern in ("*.tfrecord", "*.record", "*.tfrecord-*-of-*", "*.record-*-of-*") for f in p.glob(pattern)
+        ]
         return sorted({str(f) for f in found if f.is_file()})
     if not p.exists():
         shards = sorted(glob.glob(glob.escape(path) + "-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]"))
@@ -428,10 +444,15 @@ def read(
             if category_id is None:
                 ctx.report.skip(NO_CLASS, item=image.file_name)
                 continue
-            annotations.append(Annotation(
-                category_id=category_id, bbox=obj.bbox, segmentation=obj.segmentation,
-                iscrowd=obj.iscrowd, attributes=obj.attributes,
-            ))
+            annotations.append(
+                Annotation(
+                    category_id=category_id,
+                    bbox=obj.bbox,
+                    segmentation=obj.segmentation,
+                    iscrowd=obj.iscrowd,
+                    attributes=obj.attributes,
+                )
+            )
         record_id = int(image.source_id) if image.source_id.isdigit() and int(image.source_id) > 0 else None
         records.append(ImageRecord(image.file_name, image.width, image.height, tuple(annotations), id=record_id))
     if images_out:
@@ -447,7 +468,9 @@ def _image_name(image: ExampleImage, index: int) -> str:
     return f"{stem}.{_EXTENSIONS.get(image.image_format, 'bin')}"
 
 
-def _write_image(stage: Path, image: ExampleImage, written: dict[str, bytes], path: str, where: str, ctx: RunContext) -> bool:
+def _write_image(
+    stage: Path, image: ExampleImage, written: dict[str, bytes], path: str, where: str, ctx: RunContext
+) -> bool:
     """Write one embedded image into the staging folder; False when the record is skipped."""
     if not image.image:
         ctx.report.skip("record without embedded image bytes: no image written", item=image.file_name)
@@ -488,7 +511,9 @@ def write(
     table = dataset.categories
     fixed = read_label_map(label_map) if label_map else None
     labels = labels_for(table, fixed)
-    out_map = fixed if fixed is not None else CategoryTable(tuple(Category(id=labels[c.id], name=c.name) for c in table))
+    out_map = (
+        fixed if fixed is not None else CategoryTable(tuple(Category(id=labels[c.id], name=c.name) for c in table))
+    )
     map_text = format_label_map(out_map)
     paths = shard_paths(destination, shards)
     map_path = Path(destination).parent / LABEL_MAP_NAME
@@ -525,7 +550,9 @@ def sniff(path: str) -> bool:
     name = os.path.basename(path).lower()
     if os.path.isdir(path):
         return any(sniff(f) for f in sources(path)[:1])
-    return os.path.isfile(path) and (name.endswith((".tfrecord", ".record")) or "-of-" in name and (".tfrecord-" in name or ".record-" in name))
+    return os.path.isfile(path) and (
+        name.endswith((".tfrecord", ".record")) or "-of-" in name and (".tfrecord-" in name or ".record-" in name)
+    )
 
 
 SPEC = register_format(

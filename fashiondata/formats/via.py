@@ -183,9 +183,7 @@ def _parse_v2_project(doc: Mapping[str, Any], path: str) -> ViaProject:
     order = doc.get("_via_image_id_list")
     keys = [k for k in order if k in metadata] if isinstance(order, list) else []
     keys += [k for k in metadata if k not in set(keys)]
-    files = tuple(
-        _parse_file_entry(metadata[k], path, json_pointer("_via_img_metadata", k)) for k in keys
-    )
+    files = tuple(_parse_file_entry(metadata[k], path, json_pointer("_via_img_metadata", k)) for k in keys)
     declared = doc.get("_via_attributes") or {}
     if not isinstance(declared, dict):
         raise ParseError(path, "_via_attributes must be an object", "/_via_attributes")
@@ -275,7 +273,9 @@ def _parse_v3_project(doc: Mapping[str, Any], path: str) -> ViaProject:
         name = str(spec.get("aname") or aid)
         names[str(aid)] = name
         kind = spec.get("type")
-        attributes[name] = ViaAttribute(name, _V3_ATTRIBUTE_TYPES.get(kind, "") if isinstance(kind, int) else "", _options(spec))
+        attributes[name] = ViaAttribute(
+            name, _V3_ATTRIBUTE_TYPES.get(kind, "") if isinstance(kind, int) else "", _options(spec)
+        )
         if str(spec.get("anchor_id", "")).endswith("_XY1"):
             region_names.add(name)
     files_obj = doc["file"]
@@ -447,11 +447,15 @@ def choose_label_attribute(project_attributes: Iterable[str], label_attribute: s
     if label_attribute is not None:
         if label_attribute not in names:
             known = ", ".join(repr(n) for n in names) or "none"
-            raise ValidationError(f"--label-attribute {label_attribute!r}: no such region attribute (there are: {known})")
+            raise ValidationError(
+                f"--label-attribute {label_attribute!r}: no such region attribute (there are: {known})"
+            )
         return label_attribute
     if len(names) > 1:
         listed = ", ".join(repr(n) for n in names)
-        raise ValidationError(f"the VIA project has several region attributes ({listed}): choose one with --label-attribute")
+        raise ValidationError(
+            f"the VIA project has several region attributes ({listed}): choose one with --label-attribute"
+        )
     return names[0] if names else None
 
 
@@ -573,7 +577,11 @@ class ImageFinder:
         candidates = [p for p in self._by_size.get(size, ()) if p not in self.claimed]
         if len(candidates) > 1:
             listed = ", ".join(p.name for p in candidates[:5])
-            raise ParseError(source, f"{len(candidates)} unclaimed images are {size} bytes long ({listed}): cannot tell which", pointer)
+            raise ParseError(
+                source,
+                f"{len(candidates)} unclaimed images are {size} bytes long ({listed}): cannot tell which",
+                pointer,
+            )
         if candidates:
             self.claimed.add(candidates[0])
             return candidates[0]
@@ -596,7 +604,9 @@ class ReadImageSize:
         return index, image_size(path)
 
 
-def _locate(pending: list[_Pending], images: str | None, root: Path, ctx: RunContext) -> list[tuple[_Pending, Path, str]]:
+def _locate(
+    pending: list[_Pending], images: str | None, root: Path, ctx: RunContext
+) -> list[tuple[_Pending, Path, str]]:
     """Each entry with its image file and file_name relative to ``root``; missing ones go to ctx.fail."""
     finders: dict[Path, ImageFinder] = {}
     located: dict[int, Path] = {}
@@ -626,7 +636,9 @@ def _locate(pending: list[_Pending], images: str | None, root: Path, ctx: RunCon
                 ctx.fail(error, item.entry.filename)
                 continue
         if found is None:
-            missing = ParseError(folder / names[index], "image not found", f"VIA entry {item.entry.pointer} of {item.source}")
+            missing = ParseError(
+                folder / names[index], "image not found", f"VIA entry {item.entry.pointer} of {item.source}"
+            )
             ctx.fail(missing, item.entry.filename)
             continue
         located[index] = found
@@ -643,7 +655,9 @@ def _locate(pending: list[_Pending], images: str | None, root: Path, ctx: RunCon
 # ---------------------------------------------------------------- read
 
 
-def read(sources: Sequence[str], ctx: RunContext, *, images: str | None = None, label_attribute: str | None = None) -> Dataset:
+def read(
+    sources: Sequence[str], ctx: RunContext, *, images: str | None = None, label_attribute: str | None = None
+) -> Dataset:
     """Read one or more VIA exports into one dataset; image sizes come from the image files' headers.
 
     ``images`` is the folder holding the images (default: each export's own folder); file names in the

@@ -128,7 +128,9 @@ def parse_xml(data: bytes, path: object) -> etree._Element:
         raise ParseError(path, f"invalid XML: {error.msg}", f"line {line}" if line else None) from error
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise ParseError(path, "the file declares XML entities: refused (no entity expansion, no external entities)", "DOCTYPE")
+        raise ParseError(
+            path, "the file declares XML entities: refused (no entity expansion, no external entities)", "DOCTYPE"
+        )
     if root.tag != "annotation":
         raise ParseError(path, f"not a VOC annotation: the root element is <{root.tag}>", f"/{root.tag}")
     return root
@@ -207,7 +209,10 @@ def parse_object(element: etree._Element, path: object, location: str, unread: C
         text = _text(children, tag)
         if text:
             attributes[tag] = _flag(text, path, f"{location}/{tag}")
-    rings = [parse_polygon(polygon, path, f"{location}/polygon[{index}]") for index, polygon in enumerate(polygon_elements, 1)]
+    rings = [
+        parse_polygon(polygon, path, f"{location}/polygon[{index}]")
+        for index, polygon in enumerate(polygon_elements, 1)
+    ]
     polygons = Polygons(tuple(rings)) if rings else None
     box_element = children.get("bndbox")
     if box_element is not None:
@@ -216,7 +221,9 @@ def parse_object(element: etree._Element, path: object, location: str, unread: C
             parse_number(_text(box, tag), path, f"{location}/bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")
         )
         if xmax < xmin or ymax < ymin:
-            raise ParseError(path, f"box has xmax < xmin or ymax < ymin: {[xmin, ymin, xmax, ymax]}", f"{location}/bndbox")
+            raise ParseError(
+                path, f"box has xmax < xmin or ymax < ymin: {[xmin, ymin, xmax, ymax]}", f"{location}/bndbox"
+            )
         bbox = BBox(xmin, ymin, xmax - xmin, ymax - ymin)
     elif polygons is not None:
         bbox = polygons.bbox()
@@ -250,18 +257,27 @@ def parse_voc(data: bytes, path: object, *, images_root: str | None = None) -> V
             if text:
                 value = parse_number(text, path, f"/annotation/size/{tag}")
                 if value != int(value) or value < 0:
-                    raise ParseError(path, f"{tag} must be a non-negative integer, got {text!r}", f"/annotation/size/{tag}")
+                    raise ParseError(
+                        path, f"{tag} must be a non-negative integer, got {text!r}", f"/annotation/size/{tag}"
+                    )
                 width, height = (int(value), height) if tag == "width" else (width, int(value))
     if width <= 0 or height <= 0:
         if images_root is None:
-            raise ParseError(path, "no image size in <size>: give the images folder (--images) to read it from the image", "/annotation/size")
+            raise ParseError(
+                path,
+                "no image size in <size>: give the images folder (--images) to read it from the image",
+                "/annotation/size",
+            )
         width, height = image_size(join_inside(images_root, file_name))
     unread: Counter[str] = Counter()
     objects = tuple(
         parse_object(element, path, f"/annotation/object[{index}]", unread) for index, element in enumerate(elements, 1)
     )
     return VocImage(
-        file_name, width, height, objects,
+        file_name,
+        width,
+        height,
+        objects,
         tuple((f"VOC <{tag}> elements not read", count) for tag, count in sorted(unread.items())),
     )
 
@@ -270,7 +286,9 @@ def to_record(image: VocImage, category_ids: dict[str, int]) -> ImageRecord:
     """The :class:`ImageRecord` of a parsed file, classes resolved by name."""
     annotations = tuple(
         Annotation(
-            category_id=category_ids[obj.name], bbox=obj.bbox, segmentation=obj.polygons,
+            category_id=category_ids[obj.name],
+            bbox=obj.bbox,
+            segmentation=obj.polygons,
             attributes=obj.attributes or {},
         )
         for obj in image.objects
@@ -358,9 +376,7 @@ class ParseVocFile:
         return path, parse_voc(Path(path).read_bytes(), path, images_root=self.images_root)
 
 
-def read(
-    paths: Sequence[str], ctx: RunContext, *, images: str | None = None, label_map: str | None = None
-) -> Dataset:
+def read(paths: Sequence[str], ctx: RunContext, *, images: str | None = None, label_map: str | None = None) -> Dataset:
     """Read VOC XML files (folders are searched recursively) into a materialised dataset."""
     files = [f for p in paths for f in sources(p)]
     if not files:
@@ -370,7 +386,14 @@ def read(
     seen: dict[str, str] = {}
     for path, image in ctx.map_items(ParseVocFile(images), files, desc="read voc"):
         if image.file_name in seen:
-            ctx.fail(ParseError(path, f"filename {image.file_name!r} is also annotated by {seen[image.file_name]}", "/annotation/filename"), path)
+            ctx.fail(
+                ParseError(
+                    path,
+                    f"filename {image.file_name!r} is also annotated by {seen[image.file_name]}",
+                    "/annotation/filename",
+                ),
+                path,
+            )
             continue
         seen[image.file_name] = path
         for reason, count in image.unread:
@@ -389,7 +412,11 @@ def _table(parsed: list[tuple[str, VocImage]], fixed: CategoryTable | None, labe
         for path, image in parsed:
             for index, obj in enumerate(image.objects, 1):
                 if obj.name not in known:
-                    raise ParseError(path, f"class {obj.name!r} is not in the label map {label_map}", f"/annotation/object[{index}]/name")
+                    raise ParseError(
+                        path,
+                        f"class {obj.name!r} is not in the label map {label_map}",
+                        f"/annotation/object[{index}]/name",
+                    )
     return table_for_names(names, fixed)
 
 

@@ -112,7 +112,12 @@ def parse_label_text(
 
 
 def _parse_values(
-    values: list[float], category_id: int, width: int, height: int, path: object, number: int,
+    values: list[float],
+    category_id: int,
+    width: int,
+    height: int,
+    path: object,
+    number: int,
     keypoints: tuple[int, int] | None,
 ) -> Annotation:
     if keypoints is not None:
@@ -238,9 +243,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 def _bare_layout(folder: Path) -> Layout:
     if not (folder / "images").is_dir():
         raise ValidationError(f"{folder}: no data.yaml and no images/ folder: not a YOLO dataset")
-    names_file = next(
-        (p for p in [folder / "classes.txt", *sorted(folder.glob("*.names"))] if p.is_file()), None
-    )
+    names_file = next((p for p in [folder / "classes.txt", *sorted(folder.glob("*.names"))] if p.is_file()), None)
     if names_file is None:
         raise ValidationError(f"{folder}: no data.yaml, classes.txt or *.names to name the classes")
     names = tuple(line.strip() for line in names_file.read_text(encoding="utf-8-sig").splitlines() if line.strip())
@@ -273,7 +276,7 @@ def _listed_image(line: str, listing: Path, root: Path, number: int) -> Path:
     else:
         candidates = [listing.parent / image, root / image]
         if line.startswith("data/"):
-            candidates.append(root / line[len("data/"):])
+            candidates.append(root / line[len("data/") :])
     for candidate in candidates:
         if candidate.is_file():
             return candidate
@@ -290,7 +293,7 @@ def split_and_name(image: Path, key: str, several_keys: bool) -> tuple[str | Non
     """
     parts = image.as_posix().split("/")
     if "images" in parts:
-        below = parts[len(parts) - parts[::-1].index("images"):]
+        below = parts[len(parts) - parts[::-1].index("images") :]
         if len(below) > 1:
             return below[0], "/".join(below[1:])
         return (key if several_keys and key else None), below[0]

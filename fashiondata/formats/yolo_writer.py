@@ -74,18 +74,26 @@ WRITE_OPTIONS = (
     FormatOption("images", "Image root: images are linked from here into OUT/images/.", "path"),
     FormatOption("boxes", "Write detection lines (cls cx cy w h) instead of polygons.", bool, False),
     FormatOption(
-        "link_mode", "How images are placed in OUT/images/ (default symlink; none writes labels only).",
-        str, "symlink", LINK_MODES,
+        "link_mode",
+        "How images are placed in OUT/images/ (default symlink; none writes labels only).",
+        str,
+        "symlink",
+        LINK_MODES,
     ),
     FormatOption(
-        "multipart", "An instance in several parts: merge (one line, zero-width bridges; default) or split.",
-        str, "merge", MULTIPART_MODES,
+        "multipart",
+        "An instance in several parts: merge (one line, zero-width bridges; default) or split.",
+        str,
+        "merge",
+        MULTIPART_MODES,
     ),
     FormatOption(
         "negatives",
         "Images without a selected instance get an empty label file: verified (LVIS neg_category_ids; "
         "the default for LVIS), all (the default otherwise) or none.",
-        str, None, NEGATIVE_POLICIES,
+        str,
+        None,
+        NEGATIVE_POLICIES,
     ),
 )
 
@@ -445,7 +453,12 @@ class WriteLabelBatch:
         return result
 
     def _normalised(
-        self, batch: LabelBatch, image: np.ndarray, classes: np.ndarray, counts: np.ndarray, points: np.ndarray,
+        self,
+        batch: LabelBatch,
+        image: np.ndarray,
+        classes: np.ndarray,
+        counts: np.ndarray,
+        points: np.ndarray,
         result: BatchResult,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Normalise, clip (counted), drop degenerate lines (counted); returns the lines' image,
@@ -501,8 +514,10 @@ class WriteLabelBatch:
         sizes.append(counts[done:])
         pieces.append(batch.coords[offset:])
         return (
-            np.concatenate(images).astype(np.int64), np.concatenate(classes).astype(np.int64),
-            np.concatenate(sizes).astype(np.int64), np.concatenate(pieces).reshape(-1, 2),
+            np.concatenate(images).astype(np.int64),
+            np.concatenate(classes).astype(np.int64),
+            np.concatenate(sizes).astype(np.int64),
+            np.concatenate(pieces).reshape(-1, 2),
         )
 
     def _write_files(
@@ -565,8 +580,15 @@ class _BatchBuilder:
     collecting references (the numbers are copied once, by ``np.fromiter``)."""
 
     def __init__(
-        self, dataset: Dataset, ctx: RunContext, *, boxes: bool, split_parts: bool, images: str | None,
-        link_mode: str, negatives: str | None,
+        self,
+        dataset: Dataset,
+        ctx: RunContext,
+        *,
+        boxes: bool,
+        split_parts: bool,
+        images: str | None,
+        link_mode: str,
+        negatives: str | None,
     ) -> None:
         self.ctx = ctx
         self.boxes = boxes
@@ -737,7 +759,8 @@ def write(
 ) -> None:
     """Write ``dataset`` as a YOLO dataset folder (the layout and rules are in the module docstring)."""
     for name, value, allowed in (
-        ("link_mode", link_mode, LINK_MODES), ("multipart", multipart, MULTIPART_MODES),
+        ("link_mode", link_mode, LINK_MODES),
+        ("multipart", multipart, MULTIPART_MODES),
         ("negatives", negatives or "all", NEGATIVE_POLICIES),
     ):
         if value not in allowed:
@@ -745,7 +768,12 @@ def write(
     if link_mode != "none" and not images:
         ctx.report.note("no --images given: labels and image lists only (images/ is not filled)")
     builder = _BatchBuilder(
-        dataset, ctx, boxes=boxes, split_parts=multipart == "split", images=images, link_mode=link_mode,
+        dataset,
+        ctx,
+        boxes=boxes,
+        split_parts=multipart == "split",
+        images=images,
+        link_mode=link_mode,
         negatives=negatives,
     )
     lossy_before = sum(ctx.report.lossy.values())
@@ -754,7 +782,10 @@ def write(
     with gc_paused(), staged_dir(destination, overwrite=ctx.overwrite) as root:
         step = WriteLabelBatch(str(root.resolve()), boxes, multipart == "split", builder.link_mode, ctx.on_error)
         results = ctx.map_items(
-            step, builder.iter_batches(dataset.records), desc="write yolo", chunksize=1,
+            step,
+            builder.iter_batches(dataset.records),
+            desc="write yolo",
+            chunksize=1,
             name_of=lambda batch: f"{len(batch.label_paths)} label files from labels/{batch.label_paths[0]}",
         )
         for result in results:

@@ -36,8 +36,10 @@ def test_convert_coco2coco_writes_and_summarises(run_cli, fixtures: Path, tmp_pa
 
 def test_bad_input_is_one_line_exit_2_and_nothing_written(run_cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"images": [{"id": 1, "width": 2, "height": 2, "file_name": "a.jpg"}], '
-                   '"annotations": [{"id": 1, "image_id": 2, "category_id": 1}], "categories": []}')
+    bad.write_text(
+        '{"images": [{"id": 1, "width": 2, "height": 2, "file_name": "a.jpg"}], '
+        '"annotations": [{"id": 1, "image_id": 2, "category_id": 1}], "categories": []}'
+    )
     out = tmp_path / "out" / "out.json"
     result = run_cli("convert", "coco2coco", bad, out, "--quiet")
     assert result.exit_code == 2
@@ -63,8 +65,15 @@ def test_missing_file_is_an_os_error_on_one_line(run_cli, tmp_path: Path) -> Non
 
 
 def test_option_no_format_takes_is_a_clear_error(run_cli, fixtures: Path, tmp_path: Path) -> None:
-    result = run_cli("convert", "coco2coco", fixtures / "coco" / "datumaro_instances_val.json",
-                     tmp_path / "o.json", "--images", tmp_path, "-q")
+    result = run_cli(
+        "convert",
+        "coco2coco",
+        fixtures / "coco" / "datumaro_instances_val.json",
+        tmp_path / "o.json",
+        "--images",
+        tmp_path,
+        "-q",
+    )
     assert result.exit_code == 2 and "--images" in result.stderr
 
 

@@ -14,7 +14,13 @@ def evaluate_fixtures(fixtures: Path) -> Path:
 
 
 def test_table_like_detectron2(run_cli, evaluate_fixtures: Path) -> None:
-    result = run_cli("evaluate", evaluate_fixtures / "instances_val.json", evaluate_fixtures / "coco_instances_results.json", "--per-category", "-q")
+    result = run_cli(
+        "evaluate",
+        evaluate_fixtures / "instances_val.json",
+        evaluate_fixtures / "coco_instances_results.json",
+        "--per-category",
+        "-q",
+    )
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "Evaluation results for bbox (6 images, 16 GT instances, 28 predictions, matched by id):"
@@ -27,10 +33,28 @@ def test_table_like_detectron2(run_cli, evaluate_fixtures: Path) -> None:
 
 
 def test_json_holds_the_twelve_numbers(run_cli, evaluate_fixtures: Path) -> None:
-    result = run_cli("evaluate", evaluate_fixtures / "instances_val.json", evaluate_fixtures / "coco_instances_results.json", "--json")
+    result = run_cli(
+        "evaluate",
+        evaluate_fixtures / "instances_val.json",
+        evaluate_fixtures / "coco_instances_results.json",
+        "--json",
+    )
     assert result.exit_code == 0
     evaluation = json.loads(result.stdout)["evaluation"]
-    assert list(evaluation["metrics"]) == ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
+    assert list(evaluation["metrics"]) == [
+        "AP",
+        "AP50",
+        "AP75",
+        "APs",
+        "APm",
+        "APl",
+        "AR1",
+        "AR10",
+        "AR100",
+        "ARs",
+        "ARm",
+        "ARl",
+    ]
     assert evaluation["metrics"]["AP"] == pytest.approx(0.17685, abs=1e-5)
     assert [c["name"] for c in evaluation["per_category"]] == ["short_sleeved_shirt", "trousers", "skirt"]
 
@@ -55,7 +79,9 @@ def test_semantic_table_prints_the_convention(run_cli, evaluate_fixtures: Path) 
 
 def test_semantic_json_numbers(run_cli, evaluate_fixtures: Path) -> None:
     semantic = evaluate_fixtures / "semantic"
-    evaluation = json.loads(run_cli("evaluate", semantic / "gt", semantic / "pred", "--task", "semantic", "--json").stdout)["evaluation"]
+    evaluation = json.loads(
+        run_cli("evaluate", semantic / "gt", semantic / "pred", "--task", "semantic", "--json").stdout
+    )["evaluation"]
     matrix = evaluation["confusion_matrix"]
     tp = [matrix[i][i] for i in range(len(matrix))]
     assert evaluation["metrics"]["pixel_accuracy"] == pytest.approx(sum(tp) / sum(map(sum, matrix)))
@@ -65,22 +91,49 @@ def test_semantic_json_numbers(run_cli, evaluate_fixtures: Path) -> None:
 
 def test_report_folder_with_pr_curves(run_cli, evaluate_fixtures: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = run_cli("evaluate", evaluate_fixtures / "instances_val.json", evaluate_fixtures / "coco_instances_results.json", "--report", out, "-q")
+    result = run_cli(
+        "evaluate",
+        evaluate_fixtures / "instances_val.json",
+        evaluate_fixtures / "coco_instances_results.json",
+        "--report",
+        out,
+        "-q",
+    )
     assert result.exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["evaluation.json", "index.html", "pr_curves.png", "pr_per_category.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "evaluation.json",
+        "index.html",
+        "pr_curves.png",
+        "pr_per_category.png",
+    ]
     page = (out / "index.html").read_text()
     assert '<img alt="pr_curves" src="data:image/png;base64,' in page  # self-contained: opens alone
     assert '<td class="n">17.685</td>' in page and "<td>skirt</td>" in page
     assert (out / "pr_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    again = run_cli("evaluate", evaluate_fixtures / "instances_val.json", evaluate_fixtures / "coco_instances_results.json", "--report", out, "-q")
+    again = run_cli(
+        "evaluate",
+        evaluate_fixtures / "instances_val.json",
+        evaluate_fixtures / "coco_instances_results.json",
+        "--report",
+        out,
+        "-q",
+    )
     assert again.exit_code == 2 and "exists and is not empty" in again.stderr
 
 
 def test_semantic_report_draws_the_confusion_matrix(run_cli, evaluate_fixtures: Path, tmp_path: Path) -> None:
     semantic = evaluate_fixtures / "semantic"
     out = tmp_path / "report"
-    assert run_cli("evaluate", semantic / "gt", semantic / "pred", "--task", "semantic", "--report", out, "-q").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["confusion.png", "evaluation.json", "index.html", "per_class_iou.png"]
+    assert (
+        run_cli("evaluate", semantic / "gt", semantic / "pred", "--task", "semantic", "--report", out, "-q").exit_code
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "confusion.png",
+        "evaluation.json",
+        "index.html",
+        "per_class_iou.png",
+    ]
 
 
 def test_bad_predictions_exit_2_with_one_line(run_cli, evaluate_fixtures: Path, tmp_path: Path) -> None:

@@ -13,8 +13,17 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lvis"
 
 def test_pants_subset_command(run_cli, tmp_path):
     out = tmp_path / "pants"
-    result = run_cli("convert", "lvis2yolo", FIXTURE / "lvis_v1_train.json", out,
-                     "--categories", "trousers,short_pants,sweat_pants", "--rename", "pants", "--quiet")
+    result = run_cli(
+        "convert",
+        "lvis2yolo",
+        FIXTURE / "lvis_v1_train.json",
+        out,
+        "--categories",
+        "trousers,short_pants,sweat_pants",
+        "--rename",
+        "pants",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     assert yaml.safe_load((out / "data.yaml").read_text())["names"] == {0: "pants"}
     doc = json.loads((FIXTURE / "lvis_v1_train.json").read_text())
@@ -34,7 +43,9 @@ def test_real_lvis_sample_counts_per_category(run_cli, corpus, tmp_path):
     doc = json.loads(sample.read_text())
     index = {c["id"]: i for i, c in enumerate(sorted(doc["categories"], key=lambda c: c["id"]))}
     direct = Counter(index[a["category_id"]] for a in doc["annotations"])
-    written = Counter(int(line.split()[0]) for p in (out / "labels").rglob("*.txt") for line in p.read_text().splitlines())
+    written = Counter(
+        int(line.split()[0]) for p in (out / "labels").rglob("*.txt") for line in p.read_text().splitlines()
+    )
     assert written == direct
     report = json.loads(result.stdout)
     assert report["written"]["images"] == 100

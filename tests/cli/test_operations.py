@@ -58,8 +58,10 @@ def generated_dataset(images: Path, count: int = 40, seed: int = 11) -> Dataset:
         name = f"img_{rng.randrange(10**6):06d}_{index:02d}.png"
         (images / name).write_bytes(png(width, height, value))
         category_id = 1 + index % 3 if index % 4 else None
-        annotations = () if category_id is None else tuple(
-            Annotation(category_id, BBox(2.0 + k, 3.0, 10.0, 8.0)) for k in range(1 + index % 2)
+        annotations = (
+            ()
+            if category_id is None
+            else tuple(Annotation(category_id, BBox(2.0 + k, 3.0, 10.0, 8.0)) for k in range(1 + index % 2))
         )
         records.append(ImageRecord(name, width, height, annotations, id=index + 1, attributes={"pair_id": index // 2}))
     return Dataset(CategoryTable.from_names(NAMES), tuple(records))
@@ -80,7 +82,9 @@ def write_yolo_by_hand(dataset: Dataset, images: Path, root: Path) -> None:
         for annotation in record.annotations:
             box = annotation.bbox
             cx, cy = (box.x + box.w / 2) / record.width, (box.y + box.h / 2) / record.height
-            lines.append(f"{annotation.category_id - 1} {cx:.6f} {cy:.6f} {box.w / record.width:.6f} {box.h / record.height:.6f}\n")
+            lines.append(
+                f"{annotation.category_id - 1} {cx:.6f} {cy:.6f} {box.w / record.width:.6f} {box.h / record.height:.6f}\n"
+            )
         (root / "labels" / split / (record.file_name.rsplit(".", 1)[0] + ".txt")).write_text("".join(lines))
 
 
@@ -179,7 +183,9 @@ def test_split_csv_writes_labels_per_split_and_a_summary_keeping_absent_classes(
     records = [r.replace(annotations=tuple(a._replace(category_id=2) for a in r.annotations)) for r in dataset.records]
     records[1] = records[1].replace(annotations=(Annotation(1, BBox(1.0, 1.0, 4.0, 4.0)),))
     api.write(dataset.replace(records=tuple(records)), workspace / "one" / "labels.csv", "csv")
-    result = run_cli("split", workspace / "one/labels.csv", workspace / "out/s", "--ratios", "4,1", "--names", "train,test")
+    result = run_cli(
+        "split", workspace / "one/labels.csv", workspace / "out/s", "--ratios", "4,1", "--names", "train,test"
+    )
     assert result.exit_code == 0, result.output
     out = workspace / "out/s"
     assert sorted(p.name for p in out.iterdir()) == ["summary.csv", "test_labels.csv", "train_labels.csv"]
@@ -203,7 +209,9 @@ def test_split_voc_writes_a_folder_per_split(run_cli, workspace):
 
 
 def test_merge_keeps_every_image_and_annotation_of_both_sources(run_cli, workspace):
-    result = run_cli("merge", workspace / "in/ds.json", workspace / "in/ds.json", "-o", workspace / "out/m.json", "--json")
+    result = run_cli(
+        "merge", workspace / "in/ds.json", workspace / "in/ds.json", "-o", workspace / "out/m.json", "--json"
+    )
     assert result.exit_code == 0
     doc = orjson.loads((workspace / "out/m.json").read_bytes())
     source = orjson.loads((workspace / "in/ds.json").read_bytes())
@@ -216,7 +224,9 @@ def test_merge_keeps_every_image_and_annotation_of_both_sources(run_cli, workspa
 
 
 def test_dedupe_drops_the_copies(run_cli, workspace):
-    result = run_cli("dedupe", workspace / "in/ds.json", workspace / "out/d.json", "--images", workspace / "in/images", "--json")
+    result = run_cli(
+        "dedupe", workspace / "in/ds.json", workspace / "out/d.json", "--images", workspace / "in/images", "--json"
+    )
     assert result.exit_code == 0
     facts = orjson.loads(result.stdout)["dedupe"]
     assert (facts["images"], facts["duplicates"], facts["unique"]) == (40, 5, 35)
@@ -232,7 +242,10 @@ def test_dedupe_drops_the_copies(run_cli, workspace):
         (["balance", "in/ds.json", "out/b.json", "--link-mode", "copy"], "--link-mode: not an option"),
         (["merge", "in/ds.json", "-o", "out/m.json", "--category-map", "in/ds.csv"], "category map"),
         (["dedupe", "in/ds.json", "in/images/d.json", "--images", "in/images"], "would hold or replace the source"),
-        (["merge", "in/ds.json", "-o", "in/", "--images", "in/images", "--overwrite"], "would hold or replace the source"),
+        (
+            ["merge", "in/ds.json", "-o", "in/", "--images", "in/images", "--overwrite"],
+            "would hold or replace the source",
+        ),
     ],
 )
 def test_bad_requests_fail_in_one_line_and_write_nothing(run_cli, workspace, args, message):
@@ -250,25 +263,42 @@ def test_dedupe_finds_a_yolo_datasets_images_by_itself(run_cli, workspace):
 
 
 def test_balance_counts_empty_yolo_label_files_as_negatives(run_cli, workspace):
-    result = run_cli("balance", workspace / "in/yolo", workspace / "out/b.json", "--to", "coco", "--ratio", "0.1", "--json")
+    result = run_cli(
+        "balance", workspace / "in/yolo", workspace / "out/b.json", "--to", "coco", "--ratio", "0.1", "--json"
+    )
     facts = orjson.loads(result.stdout)["balance"]
     assert (facts["positives"], facts["negatives_available"], facts["negatives_kept"]) == (30, 10, 3)
 
 
 def test_merge_of_yolo_and_coco_keeps_every_image_and_annotation(run_cli, workspace):
-    result = run_cli("merge", workspace / "in/yolo", workspace / "in/ds.json", "-o", workspace / "out/m.json", "--to", "coco", "--quiet")
+    result = run_cli(
+        "merge",
+        workspace / "in/yolo",
+        workspace / "in/ds.json",
+        "-o",
+        workspace / "out/m.json",
+        "--to",
+        "coco",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     doc = orjson.loads((workspace / "out/m.json").read_bytes())
     source = orjson.loads((workspace / "in/ds.json").read_bytes())
     assert len(doc["images"]) == 2 * len(source["images"])
     assert len(doc["annotations"]) == 2 * len(source["annotations"])
     assert [c["name"] for c in doc["categories"]] == list(NAMES)
-    assert Counter(i["merge_source"] for i in doc["images"]) == {str(workspace / "in/yolo"): 40, str(workspace / "in/ds.json"): 40}
+    assert Counter(i["merge_source"] for i in doc["images"]) == {
+        str(workspace / "in/yolo"): 40,
+        str(workspace / "in/ds.json"): 40,
+    }
 
 
 def yolo_labels(root: Path) -> dict[str, str]:
     """``<split>/<stem>`` → label text, for every label file of a YOLO output."""
-    return {p.relative_to(root / "labels").with_suffix("").as_posix(): p.read_text() for p in (root / "labels").rglob("*.txt")}
+    return {
+        p.relative_to(root / "labels").with_suffix("").as_posix(): p.read_text()
+        for p in (root / "labels").rglob("*.txt")
+    }
 
 
 def numbers(text: str) -> list[float]:
@@ -276,7 +306,9 @@ def numbers(text: str) -> list[float]:
 
 
 def test_split_yolo_moves_images_and_labels_into_split_folders_with_one_data_yaml(run_cli, workspace):
-    result = run_cli("split", workspace / "in/yolo", workspace / "out/s", "--ratios", "0.8,0.1,0.1", "--seed", "5", "--quiet")
+    result = run_cli(
+        "split", workspace / "in/yolo", workspace / "out/s", "--ratios", "0.8,0.1,0.1", "--seed", "5", "--quiet"
+    )
     assert result.exit_code == 0, result.output
     out = workspace / "out/s"
     labels = yolo_labels(out)
@@ -297,8 +329,20 @@ def test_split_yolo_moves_images_and_labels_into_split_folders_with_one_data_yam
 
 def test_merge_into_yolo_places_both_images_of_a_colliding_name(run_cli, workspace):
     result = run_cli(
-        "merge", workspace / "in/yolo", workspace / "in/ds.json", "-o", workspace / "out/m", "--to", "yolo",
-        "--images", workspace / "in/yolo/images", "--images", workspace / "in/images", "--link-mode", "copy", "--quiet",
+        "merge",
+        workspace / "in/yolo",
+        workspace / "in/ds.json",
+        "-o",
+        workspace / "out/m",
+        "--to",
+        "yolo",
+        "--images",
+        workspace / "in/yolo/images",
+        "--images",
+        workspace / "in/images",
+        "--link-mode",
+        "copy",
+        "--quiet",
     )
     assert result.exit_code == 0, result.output
     images = sorted((workspace / "out/m/images").rglob("*.png"))
@@ -313,7 +357,9 @@ def test_merge_into_yolo_places_both_images_of_a_colliding_name(run_cli, workspa
 
 
 def test_filter_yolo_keeps_detection_lines_with_boxes(run_cli, workspace):
-    result = run_cli("filter", workspace / "in/yolo", workspace / "out/f", "--categories", "pants", "--boxes", "--quiet")
+    result = run_cli(
+        "filter", workspace / "in/yolo", workspace / "out/f", "--categories", "pants", "--boxes", "--quiet"
+    )
     assert result.exit_code == 0, result.output
     labels = yolo_labels(workspace / "out/f")
     assert len(labels) == 40
@@ -343,13 +389,35 @@ def test_filtered_categories_keep_the_same_names_and_order_in_every_writer(run_c
     # --categories skirt,top: YOLO classes 0 skirt and 1 top; COCO keeps the ids 3 and 1; label_map.pbtxt agrees
     common = ["--categories", "skirt,top", "--quiet"]
     assert run_cli("filter", workspace / "in/ds.json", workspace / "out/f.json", *common).exit_code == 0
-    assert run_cli("filter", workspace / "in/ds.json", workspace / "out/y", "--to", "yolo", "--boxes", *common).exit_code == 0
-    assert run_cli("filter", workspace / "in/ds.json", workspace / "out/t.record", "--to", "tfrecord", "--images", workspace / "in/images", *common).exit_code == 0
+    assert (
+        run_cli("filter", workspace / "in/ds.json", workspace / "out/y", "--to", "yolo", "--boxes", *common).exit_code
+        == 0
+    )
+    assert (
+        run_cli(
+            "filter",
+            workspace / "in/ds.json",
+            workspace / "out/t.record",
+            "--to",
+            "tfrecord",
+            "--images",
+            workspace / "in/images",
+            *common,
+        ).exit_code
+        == 0
+    )
     coco = orjson.loads((workspace / "out/f.json").read_bytes())
     assert [(c["id"], c["name"]) for c in coco["categories"]] == [(1, "top"), (3, "skirt")]
     assert "names:\n  0: skirt\n  1: top\n" in (workspace / "out/y/data.yaml").read_text()
-    skirt_images = {i["file_name"].rsplit(".", 1)[0] for i in coco["images"] if any(a["image_id"] == i["id"] and a["category_id"] == 3 for a in coco["annotations"])}
-    classes = {p.stem: {line.split()[0] for line in p.read_text().splitlines()} for p in (workspace / "out/y/labels").rglob("*.txt")}
+    skirt_images = {
+        i["file_name"].rsplit(".", 1)[0]
+        for i in coco["images"]
+        if any(a["image_id"] == i["id"] and a["category_id"] == 3 for a in coco["annotations"])
+    }
+    classes = {
+        p.stem: {line.split()[0] for line in p.read_text().splitlines()}
+        for p in (workspace / "out/y/labels").rglob("*.txt")
+    }
     assert {stem for stem, found in classes.items() if "0" in found} == skirt_images
     label_map = (workspace / "out/label_map.pbtxt").read_text()
     assert label_map.index("'skirt'") < label_map.index("'top'")
@@ -358,7 +426,17 @@ def test_filtered_categories_keep_the_same_names_and_order_in_every_writer(run_c
 def test_split_of_the_seed_labels_csv_matches_its_summary_totals(run_cli, corpus, tmp_path):
     # the product-image seed split labels.csv 4:1 by image and wrote summary.csv; ours has its columns and totals
     seed = corpus / "weizh888_productimageseg/model_six_classes/data"
-    result = run_cli("split", seed / "labels.csv", tmp_path / "s", "--ratios", "4,1", "--names", "train,test", "--stratify", "--quiet")
+    result = run_cli(
+        "split",
+        seed / "labels.csv",
+        tmp_path / "s",
+        "--ratios",
+        "4,1",
+        "--names",
+        "train,test",
+        "--stratify",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     ours = [line.split(",") for line in (tmp_path / "s/summary.csv").read_text().splitlines()]
     theirs = [line.split(",") for line in (seed / "summary.csv").read_text().splitlines()]
@@ -391,7 +469,8 @@ def test_verbs_on_a_real_yolo_dataset_leave_it_untouched_and_keep_its_labels(run
         result = run_cli(*args, "--format", "yolo", "--quiet")
         assert result.exit_code == 0, (verb, result.output)
     assert run_cli("prune", source / "images", source / "labels").stdout.splitlines() == [
-        "# images without a label: 0", "# labels without an image: 0",
+        "# images without a label: 0",
+        "# labels without an image: 0",
     ]
     assert tree_digest(source) == before
     theirs = {p.stem: numbers(p.read_text()) for p in (source / "labels").glob("*.txt")}
@@ -403,13 +482,25 @@ def test_verbs_on_a_real_yolo_dataset_leave_it_untouched_and_keep_its_labels(run
         assert image.resolve() == (source / "images" / image.name).resolve()
     kept = yolo_labels(tmp_path / "filter")
     bottoms = {"6", "7", "8"}  # shorts, trousers, skirt in DF2's order
-    assert set(kept) == {stem for stem, text in ((p.stem, p.read_text()) for p in (source / "labels").glob("*.txt"))
-                         if any(line.split()[0] in bottoms for line in text.splitlines())}
+    assert set(kept) == {
+        stem
+        for stem, text in ((p.stem, p.read_text()) for p in (source / "labels").glob("*.txt"))
+        if any(line.split()[0] in bottoms for line in text.splitlines())
+    }
     assert len(yolo_labels(tmp_path / "merge")) == 12 and len(yolo_labels(tmp_path / "dedupe")) == 6
 
 
 def test_split_tfrecord_writes_a_record_per_split_and_one_label_map(run_cli, workspace):
-    result = run_cli("split", workspace / "in/ds.json", workspace / "out/s", "--to", "tfrecord", "--images", workspace / "in/images", "--quiet")
+    result = run_cli(
+        "split",
+        workspace / "in/ds.json",
+        workspace / "out/s",
+        "--to",
+        "tfrecord",
+        "--images",
+        workspace / "in/images",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     out = workspace / "out/s"
     assert sorted(p.name for p in out.iterdir()) == ["label_map.pbtxt", "test.record", "train.record", "val.record"]

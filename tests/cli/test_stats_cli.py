@@ -58,7 +58,9 @@ def test_detect_csv_and_json(run_cli, sample_photos: Path, tmp_path: Path) -> No
 
 def test_preview_writes_a_png_of_the_grid(run_cli, sample_photos: Path, tmp_path: Path) -> None:
     out = tmp_path / "grid.png"
-    result = run_cli("preview", FIXTURE, "-o", out, "--grid", "3x1", "--tile-size", "50", "--images", sample_photos, "--quiet")
+    result = run_cli(
+        "preview", FIXTURE, "-o", out, "--grid", "3x1", "--tile-size", "50", "--images", sample_photos, "--quiet"
+    )
     assert result.exit_code == 0
     assert cv2.imread(str(out)).shape == (50, 150, 3)
 

@@ -80,9 +80,7 @@ def test_uncompressed_rle_and_polygon_decode_like_pycocotools(corpus: Path, tmp_
 def _doc(**changes: object) -> dict:
     doc = {
         "images": [{"id": 1, "width": 10, "height": 8, "file_name": "a.jpg"}],
-        "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 4, 0, 4, 4]], "iscrowd": 0}
-        ],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 4, 0, 4, 4]], "iscrowd": 0}],
         "categories": [{"id": 1, "name": "pants"}],
     }
     doc.update(changes)
@@ -118,8 +116,10 @@ def test_four_number_polygon_is_not_read_as_a_box(tmp_path: Path) -> None:
 
 def test_invalid_ids_are_reassigned_from_one_deterministically(tmp_path: Path) -> None:
     doc = _doc(
-        images=[{"id": 0, "width": 10, "height": 8, "file_name": "b.jpg"},
-                {"id": 7, "width": 10, "height": 8, "file_name": "a.jpg"}],
+        images=[
+            {"id": 0, "width": 10, "height": 8, "file_name": "b.jpg"},
+            {"id": 7, "width": 10, "height": 8, "file_name": "a.jpg"},
+        ],
         annotations=[{"id": 0, "image_id": 0, "category_id": 1, "bbox": [1, 1, 2, 2]}],
     )
     out1, out2 = tmp_path / "o1.json", tmp_path / "o2.json"
@@ -134,7 +134,9 @@ def test_invalid_ids_are_reassigned_from_one_deterministically(tmp_path: Path) -
 def test_several_sources_make_one_dataset(corpus: Path, tmp_path: Path) -> None:
     folder = corpus / "datumaro/coco_dataset/coco/annotations"
     out = tmp_path / "out.json"
-    report = fashiondata.convert([folder / "instances_train.json", folder / "instances_val.json"], out, dst_format="coco")
+    report = fashiondata.convert(
+        [folder / "instances_train.json", folder / "instances_val.json"], out, dst_format="coco"
+    )
     written = json.loads(out.read_text())
     assert report.read["images"] == len(written["images"]) == 2
     assert sorted(i["file_name"] for i in written["images"]) == ["a.jpg", "b.jpg"]
@@ -156,24 +158,55 @@ def test_existing_output_is_refused_and_left_untouched(tmp_path: Path) -> None:
         (b'{"images": [{"id": 1,', "line 1 column 22", pytest.raises(ParseError)),  # truncated JSON
         (b'\xff\xfe{"images": []}', "line 1 column 1", pytest.raises(ParseError)),  # not UTF-8
         (_doc(images="x"), "/images", pytest.raises(ParseError)),  # wrong type
-        (_doc(annotations=[{"id": 1, "image_id": 9, "category_id": 1}]), "/annotations/0/image_id",
-         pytest.raises(ParseError)),  # unknown image_id
-        (_doc(annotations=[{"id": 1, "image_id": 1, "category_id": 5}]), "/annotations/0/category_id",
-         pytest.raises(ParseError)),  # undeclared category
-        (_doc(images=[{"id": 1, "width": 1, "height": 1, "file_name": "a"},
-                      {"id": 1, "width": 1, "height": 1, "file_name": "b"}]), "/images/1/id",
-         pytest.raises(ParseError)),  # duplicate image id
-        (_doc(annotations=[{"id": 3, "image_id": 1, "category_id": 1}] * 2), "/annotations/1/id",
-         pytest.raises(ParseError)),  # duplicate annotation id
-        (_doc(annotations=[{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, "w", 1]}]),
-         "/annotations/0/bbox/2", pytest.raises(ParseError)),  # non-number in a box
-        (b'{"images": [], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": NaN}]}',
-         "line 1", pytest.raises(ParseError)),  # NaN is not JSON
-        (_doc(annotations=[{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1]]}]),
-         "/annotations/0/segmentation/0", pytest.raises(ParseError)),  # odd coordinate count
-        (_doc(annotations=[{"id": 1, "image_id": 1, "category_id": 1,
-                            "segmentation": {"size": [2, 2], "counts": [1, 1]}}]),
-         "/annotations/0/segmentation/counts", pytest.raises(ParseError)),  # RLE does not cover the mask
+        (
+            _doc(annotations=[{"id": 1, "image_id": 9, "category_id": 1}]),
+            "/annotations/0/image_id",
+            pytest.raises(ParseError),
+        ),  # unknown image_id
+        (
+            _doc(annotations=[{"id": 1, "image_id": 1, "category_id": 5}]),
+            "/annotations/0/category_id",
+            pytest.raises(ParseError),
+        ),  # undeclared category
+        (
+            _doc(
+                images=[
+                    {"id": 1, "width": 1, "height": 1, "file_name": "a"},
+                    {"id": 1, "width": 1, "height": 1, "file_name": "b"},
+                ]
+            ),
+            "/images/1/id",
+            pytest.raises(ParseError),
+        ),  # duplicate image id
+        (
+            _doc(annotations=[{"id": 3, "image_id": 1, "category_id": 1}] * 2),
+            "/annotations/1/id",
+            pytest.raises(ParseError),
+        ),  # duplicate annotation id
+        (
+            _doc(annotations=[{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, "w", 1]}]),
+            "/annotations/0/bbox/2",
+            pytest.raises(ParseError),
+        ),  # non-number in a box
+        (
+            b'{"images": [], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": NaN}]}',
+            "line 1",
+            pytest.raises(ParseError),
+        ),  # NaN is not JSON
+        (
+            _doc(annotations=[{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1]]}]),
+            "/annotations/0/segmentation/0",
+            pytest.raises(ParseError),
+        ),  # odd coordinate count
+        (
+            _doc(
+                annotations=[
+                    {"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"size": [2, 2], "counts": [1, 1]}}
+                ]
+            ),
+            "/annotations/0/segmentation/counts",
+            pytest.raises(ParseError),
+        ),  # RLE does not cover the mask
         (_doc(), None, does_not_raise()),  # the valid document
     ],
 )

@@ -30,7 +30,9 @@ def test_voc2csv_reproduces_the_seed_labels_csv(corpus, tmp_path):
 
 
 def test_cli_voc2csv(run_cli, corpus, tmp_path):
-    result = run_cli("convert", "voc2csv", corpus / "weizh888_productimageseg" / "annotations", tmp_path / "out.csv", "--json")
+    result = run_cli(
+        "convert", "voc2csv", corpus / "weizh888_productimageseg" / "annotations", tmp_path / "out.csv", "--json"
+    )
     assert result.exit_code == 0
     assert len((tmp_path / "out.csv").read_text().splitlines()) == 1587
 
@@ -45,16 +47,16 @@ def test_rows_in_file_name_then_object_order_with_integers_kept(tmp_path):
     ctx = RunContext()
     fashiondata.write(dataset, tmp_path / "out.csv", "csv", ctx=ctx)
     assert (tmp_path / "out.csv").read_text() == HEADER + (
-        "a.jpg,8,8,top,0,0,8,8\n"
-        "b.jpg,10,20,skirt,1,2,4,6\n"
-        "b.jpg,10,20,top,0.5,0.25,1.5,2.25\n"
+        "a.jpg,8,8,top,0,0,8,8\nb.jpg,10,20,skirt,1,2,4,6\nb.jpg,10,20,top,0.5,0.25,1.5,2.25\n"
     )
     assert ctx.report.skipped_items == [("c.jpg", csvfile.NOT_REPRESENTABLE)]
 
 
 def test_segmentation_only_boxes_are_derived_and_counted(tmp_path):
     ring = [1.0, 2.0, 5.0, 2.0, 5.0, 6.0]
-    dataset = Dataset(CategoryTable.from_names(["top"]), (ImageRecord("a.jpg", 9, 9, (Annotation(1, None, Polygons((ring,))),)),))
+    dataset = Dataset(
+        CategoryTable.from_names(["top"]), (ImageRecord("a.jpg", 9, 9, (Annotation(1, None, Polygons((ring,))),)),)
+    )
     ctx = RunContext()
     fashiondata.write(dataset, tmp_path / "out.csv", "csv", ctx=ctx)
     assert (tmp_path / "out.csv").read_text() == HEADER + "a.jpg,9,9,top,1,2,5,6\n"
@@ -70,7 +72,11 @@ def test_reads_the_seed_csv(corpus):
     assert dataset.categories.names == ("Dresses", "Lingerie", "Pants_Leggings", "Shorts", "Skirts", "Tops")
     assert (len(records), sum(len(r.annotations) for r in records)) == (911, 1586)
     first = records[0]
-    assert (first.file_name, first.width, first.height) == ("10029170_3c1f6789036e3101beb356fede0e39c0.thumbnail.jpg", 640, 640)
+    assert (first.file_name, first.width, first.height) == (
+        "10029170_3c1f6789036e3101beb356fede0e39c0.thumbnail.jpg",
+        640,
+        640,
+    )
     assert first.annotations == (Annotation(6, BBox(42, 5, 575, 635)),)
 
 

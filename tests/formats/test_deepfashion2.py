@@ -54,13 +54,21 @@ def random_item(rng: random.Random, width: int, height: int, **labels) -> dict:
     parts = []
     for _ in range(rng.randint(1, 3)):
         cx, cy = rng.randint(x1, x2), rng.randint(y1, y2)
-        parts.append([v for _ in range(rng.randint(3, 9)) for v in (rng.randint(x1, x2), rng.randint(y1, y2))] + [cx, cy])
+        parts.append(
+            [v for _ in range(rng.randint(3, 9)) for v in (rng.randint(x1, x2), rng.randint(y1, y2))] + [cx, cy]
+        )
     count = df2.CATEGORIES[category_id][3]
     landmarks = [v for _ in range(count) for v in (rng.randint(x1, x2), rng.randint(y1, y2), rng.choice((0, 1, 2)))]
     item = {
-        "category_id": category_id, "category_name": df2.CATEGORIES[category_id][1], "style": rng.randint(0, 3),
-        "bounding_box": [x1, y1, x2, y2], "landmarks": landmarks, "segmentation": parts,
-        "scale": rng.randint(1, 3), "occlusion": rng.randint(1, 3), "zoom_in": rng.randint(1, 3),
+        "category_id": category_id,
+        "category_name": df2.CATEGORIES[category_id][1],
+        "style": rng.randint(0, 3),
+        "bounding_box": [x1, y1, x2, y2],
+        "landmarks": landmarks,
+        "segmentation": parts,
+        "scale": rng.randint(1, 3),
+        "occlusion": rng.randint(1, 3),
+        "zoom_in": rng.randint(1, 3),
         "viewpoint": rng.randint(1, 3),
     }
     item.update(labels)
@@ -87,15 +95,28 @@ def generated(tmp_path) -> tuple[Path, dict[int, dict], dict[int, tuple[int, int
 
 @pytest.mark.parametrize(
     "category_id, first, count",
-    [(1, 0, 25), (2, 25, 33), (3, 58, 31), (4, 89, 39), (5, 128, 15), (6, 143, 15), (7, 158, 10),
-     (8, 168, 14), (9, 182, 8), (10, 190, 29), (11, 219, 37), (12, 256, 19), (13, 275, 19)],
+    [
+        (1, 0, 25),
+        (2, 25, 33),
+        (3, 58, 31),
+        (4, 89, 39),
+        (5, 128, 15),
+        (6, 143, 15),
+        (7, 158, 10),
+        (8, 168, 14),
+        (9, 182, 8),
+        (10, 190, 29),
+        (11, 219, 37),
+        (12, 256, 19),
+        (13, 275, 19),
+    ],
 )
 def test_landmarks_fill_the_official_slots(category_id, first, count):
     landmarks = [v for i in range(count) for v in (i + 1, i + 2, 2 if i % 2 else 1)]
     values = df2.item_keypoints(category_id, landmarks, "a.json", "/item1/landmarks").values
     assert len(values) == 3 * 294
-    assert values[3 * first: 3 * (first + count)] == landmarks
-    assert not any(values[: 3 * first]) and not any(values[3 * (first + count):])
+    assert values[3 * first : 3 * (first + count)] == landmarks
+    assert not any(values[: 3 * first]) and not any(values[3 * (first + count) :])
 
 
 @pytest.mark.parametrize(
@@ -145,7 +166,12 @@ def test_readme_annotation_converts_as_the_authors_yolo_labels_say(corpus, tmp_p
     (record,) = dataset.records
     assert (record.id, record.file_name, dict(record.attributes)) == (1, "000001.jpg", {"source": "user", "pair_id": 1})
     top, trousers = record.annotations  # item1 then item2, although the file lists item2 first
-    assert (top.category_id, top.bbox, trousers.category_id, trousers.bbox) == (1, BBox(0, 29, 466, 593), 8, BBox(249, 423, 217, 200))
+    assert (top.category_id, top.bbox, trousers.category_id, trousers.bbox) == (
+        1,
+        BBox(0, 29, 466, 593),
+        8,
+        BBox(249, 423, 217, 200),
+    )
     expected = [line.split() for line in (corpus / README_LABELS).read_text().split("\n") if line.strip()]
     for annotation, row in zip((top, trousers), expected):
         x, y, w, h = annotation.bbox
@@ -153,7 +179,7 @@ def test_readme_annotation_converts_as_the_authors_yolo_labels_say(corpus, tmp_p
         assert [float(v) for v in row[1:]] == pytest.approx([(x + w / 2) / 468, (y + h / 2) / 624, w / 468, h / 624])
     assert top.keypoints.values[:6] == [182, 54, 1, 45, 91, 1]
     assert top.keypoints.num_visible == sum(1 for v in doc["item1"]["landmarks"][2::3] if v > 0) == 22
-    assert trousers.keypoints.values[3 * 168: 3 * 168 + 6] == [251, 520, 1, 374, 484, 1]
+    assert trousers.keypoints.values[3 * 168 : 3 * 168 + 6] == [251, 520, 1, 374, 484, 1]
     assert top.segmentation.rings == tuple(doc["item1"]["segmentation"])  # parts as given
     assert top.attributes == {"style": 1, "scale": 3, "occlusion": 2, "zoom_in": 2, "viewpoint": 2, "pair_id": 1}
     union = mask_utils.merge(mask_utils.frPyObjects(doc["item1"]["segmentation"], 624, 468))
@@ -197,7 +223,7 @@ def test_generated_folder_matches_the_rules(generated):
             first, count = df2.CATEGORIES[category_id][2:]
             x1, y1, x2, y2 = item["bounding_box"]
             assert annotation.bbox == BBox(x1, y1, x2 - x1, y2 - y1)
-            assert annotation.keypoints.values[3 * first: 3 * (first + count)] == item["landmarks"]
+            assert annotation.keypoints.values[3 * first : 3 * (first + count)] == item["landmarks"]
             assert annotation.keypoints.num_visible == sum(1 for v in item["landmarks"][2::3] if v > 0)
             rle = mask_utils.merge(mask_utils.frPyObjects(item["segmentation"], record.height, record.width))
             assert annotation.area == float(mask_utils.area(rle))
@@ -215,7 +241,9 @@ def test_coco_output_loads_in_pycocotools_with_official_fields(generated, tmp_pa
     assert sorted(api.getImgIds()) == list(range(1, 13))
     assert len(api.getAnnIds()) == report.written["annotations"] == sum(len(d) - 2 for d in docs.values())
     annotation = api.loadAnns(api.getAnnIds())[0]
-    assert {"pair_id", "style", "num_keypoints", "keypoints", "scale", "occlusion", "zoom_in", "viewpoint"} <= set(annotation)
+    assert {"pair_id", "style", "num_keypoints", "keypoints", "scale", "occlusion", "zoom_in", "viewpoint"} <= set(
+        annotation
+    )
     assert len(annotation["keypoints"]) == 882
     category = api.loadCats(1)[0]
     assert (category["name"], category["supercategory"], category["skeleton"]) == ("short_sleeved_shirt", "clothes", [])
@@ -230,8 +258,12 @@ def test_coco_output_loads_in_pycocotools_with_official_fields(generated, tmp_pa
         ({"max_zoom_in": 1}, lambda item: item["zoom_in"] <= 1),
         ({"viewpoint": "2,3"}, lambda item: item["viewpoint"] in (2, 3)),
         # the DeepFashion2 seed's filters together
-        ({"max_occlusion": 1, "scale": "2", "max_zoom_in": 1, "viewpoint": "2,3"},
-         lambda item: item["occlusion"] <= 1 and item["scale"] == 2 and item["zoom_in"] <= 1 and item["viewpoint"] in (2, 3)),
+        (
+            {"max_occlusion": 1, "scale": "2", "max_zoom_in": 1, "viewpoint": "2,3"},
+            lambda item: (
+                item["occlusion"] <= 1 and item["scale"] == 2 and item["zoom_in"] <= 1 and item["viewpoint"] in (2, 3)
+            ),
+        ),
     ],
 )
 def test_item_filters_keep_exactly_the_matching_items(tmp_path, options, keep):
@@ -247,9 +279,9 @@ def test_item_filters_keep_exactly_the_matching_items(tmp_path, options, keep):
     dataset, report = read(tmp_path, **options)
     assert {r.id: [a.category_id for a in r.annotations] for r in dataset.records} == expected  # empties stay
     dropped = sum(count for reason, count in report.skipped.items() if reason.startswith("item dropped"))
-    assert dropped == sum(len(d) - 2 for d in (json.loads(p.read_text()) for p in (tmp_path / "annos").iterdir())) - sum(
-        len(v) for v in expected.values()
-    )
+    assert dropped == sum(
+        len(d) - 2 for d in (json.loads(p.read_text()) for p in (tmp_path / "annos").iterdir())
+    ) - sum(len(v) for v in expected.values())
     dataset, report = read(tmp_path, drop_empty=True, **options)
     assert sorted(r.id for r in dataset.records) == sorted(n for n, kept in expected.items() if kept)
     assert report.skipped["image without items dropped by --drop-empty"] == sum(1 for v in expected.values() if not v)
@@ -262,9 +294,15 @@ def test_categories_accept_the_datasets_own_spelling(generated, tmp_path):
     fashiondata.convert(str(folder), out, src_format="df2", dst_format="coco", categories=seed_classes)
     written = json.loads(out.read_text())
     assert [c["name"] for c in written["categories"]] == [
-        "short_sleeved_shirt", "long_sleeved_shirt", "long_sleeved_outwear", "shorts", "trousers"
+        "short_sleeved_shirt",
+        "long_sleeved_shirt",
+        "long_sleeved_outwear",
+        "shorts",
+        "trousers",
     ]
-    kept = sum(1 for d in docs.values() for k, v in d.items() if k.startswith("item") and v["category_id"] in (1, 2, 4, 7, 8))
+    kept = sum(
+        1 for d in docs.values() for k, v in d.items() if k.startswith("item") and v["category_id"] in (1, 2, 4, 7, 8)
+    )
     assert len(written["annotations"]) == kept and len(written["images"]) == 12
 
 
@@ -273,8 +311,15 @@ def test_folder_of_splits(tmp_path):
     for split in ("train", "validation"):
         add_image(tmp_path / split, 1, {"source": "shop", "pair_id": 1, "item1": random_item(rng, 100, 100)}, 100, 100)
     dataset, _ = read(tmp_path)
-    assert [(r.split, r.file_name) for r in dataset.records] == [("train", "train/image/000001.jpg"), ("validation", "validation/image/000001.jpg")]
-    assert df2.sniff(str(tmp_path)) and df2.sniff(str(tmp_path / "train")) and not df2.sniff(str(tmp_path / "train" / "annos" / "000001.json"))
+    assert [(r.split, r.file_name) for r in dataset.records] == [
+        ("train", "train/image/000001.jpg"),
+        ("validation", "validation/image/000001.jpg"),
+    ]
+    assert (
+        df2.sniff(str(tmp_path))
+        and df2.sniff(str(tmp_path / "train"))
+        and not df2.sniff(str(tmp_path / "train" / "annos" / "000001.json"))
+    )
 
 
 def test_missing_image_is_an_error_or_skipped(generated):
@@ -284,7 +329,9 @@ def test_missing_image_is_an_error_or_skipped(generated):
         read(folder)
     ctx = RunContext(on_error="skip")
     records = list(df2.read([str(folder)], ctx).records)
-    assert len(records) == 11 and [item for item, _ in ctx.report.skipped_items] == [str(folder / "annos" / "000003.json")]
+    assert len(records) == 11 and [item for item, _ in ctx.report.skipped_items] == [
+        str(folder / "annos" / "000003.json")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -297,7 +344,13 @@ def test_missing_image_is_an_error_or_skipped(generated):
     ],
 )
 def test_bad_items_name_the_file_and_pointer(tmp_path, item, message):
-    add_image(tmp_path, 5, {"source": "user", "pair_id": 1, "item1": {**random_item(random.Random(1), 100, 100, category_id=7), **item}}, 100, 100)
+    add_image(
+        tmp_path,
+        5,
+        {"source": "user", "pair_id": 1, "item1": {**random_item(random.Random(1), 100, 100, category_id=7), **item}},
+        100,
+        100,
+    )
     with pytest.raises(ParseError, match=message) as caught:
         read(tmp_path)
     assert caught.value.path.endswith("000005.json") and caught.value.location.startswith("/item1/")
@@ -307,7 +360,9 @@ def test_serial_and_process_executors_write_the_same_bytes(generated, tmp_path):
     folder, _, _ = generated
     executor = ProcessExecutor(2)
     try:
-        fashiondata.convert(str(folder), tmp_path / "p.json", src_format="df2", dst_format="coco", ctx=RunContext(executor=executor))
+        fashiondata.convert(
+            str(folder), tmp_path / "p.json", src_format="df2", dst_format="coco", ctx=RunContext(executor=executor)
+        )
     finally:
         executor.close()
     fashiondata.convert(str(folder), tmp_path / "s.json", src_format="df2", dst_format="coco")
@@ -321,8 +376,18 @@ def test_cli_df2coco_with_filters(run_cli, generated, tmp_path):
     folder, _, _ = generated
     out = tmp_path / "seed.json"
     result = run_cli(
-        "convert", "df2coco", folder, out, "--max-occlusion", "2", "--viewpoint", "2,3", "--drop-empty",
-        "--categories", "short sleeve top,trousers", "--json",
+        "convert",
+        "df2coco",
+        folder,
+        out,
+        "--max-occlusion",
+        "2",
+        "--viewpoint",
+        "2,3",
+        "--drop-empty",
+        "--categories",
+        "short sleeve top,trousers",
+        "--json",
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -379,10 +444,22 @@ def test_coco_written_from_df2_reads_back_the_same(fixtures, tmp_path):
     out = tmp_path / "df2.json"
     fashiondata.convert(str(fixtures / "df2/train"), out, src_format="df2", dst_format="coco")
     back = fashiondata.read(str(out), "coco").materialize()
-    assert [(c.id, c.name, c.keypoints) for c in back.categories] == [(c.id, c.name, c.keypoints) for c in dataset.categories]
+    assert [(c.id, c.name, c.keypoints) for c in back.categories] == [
+        (c.id, c.name, c.keypoints) for c in dataset.categories
+    ]
     for mine, theirs in zip(dataset.records, sorted(back.records, key=lambda r: r.id)):
-        assert (mine.id, mine.file_name, mine.width, mine.height) == (theirs.id, theirs.file_name, theirs.width, theirs.height)
+        assert (mine.id, mine.file_name, mine.width, mine.height) == (
+            theirs.id,
+            theirs.file_name,
+            theirs.width,
+            theirs.height,
+        )
         for a, b in zip(mine.annotations, theirs.annotations):
-            assert (a.category_id, list(a.bbox), a.area, list(a.keypoints.values)) == (b.category_id, list(b.bbox), b.area, list(b.keypoints.values))
+            assert (a.category_id, list(a.bbox), a.area, list(a.keypoints.values)) == (
+                b.category_id,
+                list(b.bbox),
+                b.area,
+                list(b.keypoints.values),
+            )
             assert [list(r) for r in a.segmentation.rings] == [list(r) for r in b.segmentation.rings]
             assert {k: b.attributes[k] for k in a.attributes} == dict(a.attributes)

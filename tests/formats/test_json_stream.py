@@ -20,7 +20,7 @@ TRICKY = {
     ],
     "annotations": [
         {"id": 7, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "attributes": {"image_id": 2}},
-        {"id": 8, "image_id": 2, "category_id": 2, "segmentation": [[0, 0, 4, 0, 4, 4]], "note": "\\\\\""},
+        {"id": 8, "image_id": 2, "category_id": 2, "segmentation": [[0, 0, 4, 0, 4, 4]], "note": '\\\\"'},
         {"id": 9, "image_id": 1, "category_id": 1, "segmentation": {"size": [6, 8], "counts": [5, 43]}, "iscrowd": 1},
     ],
     "categories": [{"id": 1, "name": "top"}, {"id": 2, "name": "pants"}],
@@ -62,8 +62,15 @@ def _broken(**changes: object) -> dict:
         (_broken(annotations=[{"id": 1, "image_id": 5, "category_id": 1}]), "/annotations/0/image_id"),
         (_broken(annotations=[{"id": 1, "image_id": 1, "category_id": 4}]), "/annotations/0/category_id"),
         (_broken(images=[{"id": 1, "width": 1, "height": 1, "file_name": "a"}, 7]), "/images"),
-        (_broken(images=[{"id": 1, "width": 1, "height": 1, "file_name": "a"},
-                         {"id": 1, "width": 1, "height": 1, "file_name": "b"}]), "/images/1/id"),
+        (
+            _broken(
+                images=[
+                    {"id": 1, "width": 1, "height": 1, "file_name": "a"},
+                    {"id": 1, "width": 1, "height": 1, "file_name": "b"},
+                ]
+            ),
+            "/images/1/id",
+        ),
         (_broken(annotations=[{"id": 1, "image_id": 1, "category_id": 1, "bbox": "x"}]), "/annotations/0/bbox"),
         (_broken(images={"id": 1}), "/images"),
     ],

@@ -21,15 +21,35 @@ from fashiondata.model import Category, CategoryTable
     "text, expected, error",
     [
         ("item {\n  id: 1\n  name: 'Tops'\n}\n", [(1, "Tops")], does_not_raise()),  # the OD API layout
-        ('item { name: "b" id: 2 } item { name: "a" id: 1 }', [(2, "b"), (1, "a")], does_not_raise()),  # one line, double quotes, file order kept
-        ("{ id: 4 name: 'qw1' }\n{name:'qw2' id:5}", [(4, "qw1"), (5, "qw2")], does_not_raise()),  # no `item` keyword (Datumaro accepts it)
+        (
+            'item { name: "b" id: 2 } item { name: "a" id: 1 }',
+            [(2, "b"), (1, "a")],
+            does_not_raise(),
+        ),  # one line, double quotes, file order kept
+        (
+            "{ id: 4 name: 'qw1' }\n{name:'qw2' id:5}",
+            [(4, "qw1"), (5, "qw2")],
+            does_not_raise(),
+        ),  # no `item` keyword (Datumaro accepts it)
         ("# classes\nitem { id: 1 name: 'a' # first\n }", [(1, "a")], does_not_raise()),  # comments
         ("item { id: 1 name: 'it\\'s' }", [(1, "it's")], does_not_raise()),  # escaped quote
-        ("item { id: 1 name: 'p' keypoints { id: 0 label: 'nose' } frequency: FREQUENT }", [(1, "p")], does_not_raise()),  # nested and enum fields ignored
-        ("item { id: 1 display_name: 'only display' }", [(1, "only display")], does_not_raise()),  # display_name stands in for a missing name
+        (
+            "item { id: 1 name: 'p' keypoints { id: 0 label: 'nose' } frequency: FREQUENT }",
+            [(1, "p")],
+            does_not_raise(),
+        ),  # nested and enum fields ignored
+        (
+            "item { id: 1 display_name: 'only display' }",
+            [(1, "only display")],
+            does_not_raise(),
+        ),  # display_name stands in for a missing name
         ("item { name: 'a' }", None, pytest.raises(ParseError, match="integer id")),  # no id
         ("item { id: 0 name: 'background' }", None, pytest.raises(ParseError, match="background")),  # 0 is reserved
-        ("item { id: 1 name: 'a' } item { id: 1 name: 'b' }", None, pytest.raises(ParseError, match="id 1 is used twice")),
+        (
+            "item { id: 1 name: 'a' } item { id: 1 name: 'b' }",
+            None,
+            pytest.raises(ParseError, match="id 1 is used twice"),
+        ),
         ("item { id: 1 name: 'a' } item { id: 2 name: 'a' }", None, pytest.raises(ParseError, match="used twice")),
         ("item { id: 1 name: 'a'", None, pytest.raises(ParseError, match="missing '}'")),  # unclosed
         ("", None, pytest.raises(ParseError, match="no item")),  # empty
@@ -50,7 +70,12 @@ def test_display_name_kept_as_attribute():
 def test_reads_the_seed_label_map(corpus):
     table = read_label_map(corpus / "weizh888_productimageseg" / "data" / "apparel_label_map.pbtxt")
     assert [(c.id, c.name) for c in table] == [
-        (1, "Pants_Leggings"), (2, "Dresses"), (3, "Skirts"), (4, "Tops"), (5, "Shorts"), (6, "Lingerie"),
+        (1, "Pants_Leggings"),
+        (2, "Dresses"),
+        (3, "Skirts"),
+        (4, "Tops"),
+        (5, "Shorts"),
+        (6, "Lingerie"),
     ]
 
 
@@ -73,9 +98,13 @@ def test_format_matches_the_seed_layout(corpus):
 
 
 def test_format_round_trips_awkward_names():
-    table = CategoryTable((
-        Category(1, "it's"), Category(2, "back\\slash"), Category(3, "p", attributes={"display_name": "Person"}),
-    ))
+    table = CategoryTable(
+        (
+            Category(1, "it's"),
+            Category(2, "back\\slash"),
+            Category(3, "p", attributes={"display_name": "Person"}),
+        )
+    )
     assert parse_label_map(format_label_map(table)) == table
 
 

@@ -64,7 +64,8 @@ def test_category_lookup_by_name_synonym_or_id(sample, token, name):
 def test_v1_file_name_and_split_come_from_coco_url():
     dataset = lvis.read([str(FIXTURE / "lvis_v1_val.json")], RunContext()).materialize()
     assert {(r.file_name, r.split) for r in dataset.records} >= {
-        ("000000000101.jpg", "val2017"), ("000000000104.jpg", "train2017"),  # LVIS val holds train2017 images
+        ("000000000101.jpg", "val2017"),
+        ("000000000104.jpg", "train2017"),  # LVIS val holds train2017 images
     }
 
 
@@ -100,8 +101,10 @@ def test_split_file_name(url, expected):
     [
         ({"id": 1, "width": 4, "height": 4, "coco_url": "http://x.org/train2017/a.jpg"}, does_not_raise()),
         ({"id": 1, "width": 4, "height": 4}, pytest.raises(ParseError, match="file_name or a coco_url")),
-        ({"id": 1, "width": 4, "height": 4, "file_name": "a.jpg", "neg_category_ids": [1, "x"]},
-         pytest.raises(ParseError, match="neg_category_ids")),
+        (
+            {"id": 1, "width": 4, "height": 4, "file_name": "a.jpg", "neg_category_ids": [1, "x"]},
+            pytest.raises(ParseError, match="neg_category_ids"),
+        ),
     ],
 )
 def test_image_errors_name_the_place(tmp_path, image, error):

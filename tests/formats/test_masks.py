@@ -233,15 +233,26 @@ def test_rgb_mask_with_jpeg_damage_reads_with_color_tolerance(tmp_path):
 
 def test_masks2coco_pairs_images_and_reports_fidelity(tmp_path, run_cli):
     out = tmp_path / "out.json"
-    result = run_cli("convert", "masks2coco", DF_MM / "rgb", out, "--classes", "deepfashion-mm",
-                     "--images", DF_MM / "images", "--json", "--quiet")
+    result = run_cli(
+        "convert",
+        "masks2coco",
+        DF_MM / "rgb",
+        out,
+        "--classes",
+        "deepfashion-mm",
+        "--images",
+        DF_MM / "images",
+        "--json",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["fidelity"]["mean"] >= 0.99
     assert report["fidelity"]["per_class"]["hair"]["images"] == 2
     coco = COCO(str(out))
     assert [(i["file_name"], i["width"], i["height"]) for i in coco.dataset["images"]] == [
-        ("person_00000.jpg", 750, 1101), ("person_00001.jpg", 750, 1101)
+        ("person_00000.jpg", 750, 1101),
+        ("person_00001.jpg", 750, 1101),
     ]
     assert coco.cats[5]["name"] == "pants" and coco.cats[5]["color"] == [211, 211, 211]
     labels = read_labels(str(DF_MM / "index" / "person_00000_segm.png"), BUILTIN_TABLES["deepfashion-mm"])
@@ -257,7 +268,12 @@ def test_donut_keeps_its_hole_through_coco_and_pycocotools(tmp_path, run_cli):
     labels[25:35, 30:50] = 0
     (tmp_path / "m").mkdir()
     cv2.imwrite(str(tmp_path / "m" / "bag_segm.png"), labels)
-    assert run_cli("convert", "masks2coco", tmp_path / "m", tmp_path / "o.json", "--classes", "deepfashion-mm", "-q").exit_code == 0
+    assert (
+        run_cli(
+            "convert", "masks2coco", tmp_path / "m", tmp_path / "o.json", "--classes", "deepfashion-mm", "-q"
+        ).exit_code
+        == 0
+    )
     coco = COCO(str(tmp_path / "o.json"))
     (ann,) = coco.anns.values()
     assert np.array_equal(coco.annToMask(ann), (labels == 12).astype(np.uint8))
@@ -265,13 +281,25 @@ def test_donut_keeps_its_hole_through_coco_and_pycocotools(tmp_path, run_cli):
 
 
 def test_masks_coco_masks_round_trip_is_exact_without_simplification(tmp_path, run_cli):
-    assert run_cli("convert", "masks2coco", DF_MM / "index", tmp_path / "o.json", "--classes", "deepfashion-mm",
-                   "--tolerance", "0", "-q").exit_code == 0
+    assert (
+        run_cli(
+            "convert",
+            "masks2coco",
+            DF_MM / "index",
+            tmp_path / "o.json",
+            "--classes",
+            "deepfashion-mm",
+            "--tolerance",
+            "0",
+            "-q",
+        ).exit_code
+        == 0
+    )
     assert run_cli("convert", "coco2masks", tmp_path / "o.json", tmp_path / "back", "-q").exit_code == 0
     for name in ("person_00000", "person_00001"):
         original = cv2.imread(str(DF_MM / "index" / f"{name}_segm.png"), cv2.IMREAD_UNCHANGED)
         with Image.open(tmp_path / "back" / f"{name}.png") as image:
-            assert image.mode == "P" and image.getpalette()[5 * 3:6 * 3] == [211, 211, 211]
+            assert image.mode == "P" and image.getpalette()[5 * 3 : 6 * 3] == [211, 211, 211]
             assert np.array_equal(np.asarray(image), original)
     lines = (tmp_path / "back" / "classes.txt").read_text().splitlines()
     assert lines[0] == "background" and lines[5] == "pants" and len(lines) == 24
@@ -279,7 +307,9 @@ def test_masks_coco_masks_round_trip_is_exact_without_simplification(tmp_path, r
 
 def test_parallel_read_gives_the_same_bytes(tmp_path, run_cli):
     for name, extra in (("serial.json", ()), ("parallel.json", ("-j", "2"))):
-        result = run_cli("convert", "masks2coco", DF_MM / "palette", tmp_path / name, "--classes", "deepfashion-mm", "-q", *extra)
+        result = run_cli(
+            "convert", "masks2coco", DF_MM / "palette", tmp_path / name, "--classes", "deepfashion-mm", "-q", *extra
+        )
         assert result.exit_code == 0
     assert (tmp_path / "serial.json").read_bytes() == (tmp_path / "parallel.json").read_bytes()
 
@@ -300,7 +330,9 @@ def _ann(category_id: int, x0: int, y0: int, x1: int, y1: int):
 
 
 def test_coco2masks_sparse_ids_and_crowd_rle(tmp_path):
-    fashiondata.convert(ROOT / "fixtures" / "coco" / "datumaro_instances_val.json", tmp_path / "out", dst_format="masks")
+    fashiondata.convert(
+        ROOT / "fixtures" / "coco" / "datumaro_instances_val.json", tmp_path / "out", dst_format="masks"
+    )
     assert (tmp_path / "out" / "classes.txt").read_text() == "background\na\nb\n\nc\n"
     with Image.open(tmp_path / "out" / "b.png") as image:
         values = set(np.unique(np.asarray(image)).tolist())
@@ -354,16 +386,31 @@ def test_box_only_annotations_are_counted_not_drawn(tmp_path):
 @pytest.mark.parametrize(
     "folder, extra, message",
     [
-        ("unknown_colour", (), r"shorts_segm.png: pixel x=6 y=4: colour \(1,2,3\) is not in the class table deepfashion-mm"),
+        (
+            "unknown_colour",
+            (),
+            r"shorts_segm.png: pixel x=6 y=4: colour \(1,2,3\) is not in the class table deepfashion-mm",
+        ),
         ("truncated", (), "cut_segm.png: not a readable image"),
         ("unknown_value", (), "v_segm.png: pixel x=1 y=1: pixel value 40 is not a class of deepfashion-mm"),
-        ("size_mismatch/segm", ("--images", MASKS / "broken" / "size_mismatch" / "images"),
-         r"x_segm.png: mask is 12x10 but its image .*x.jpg is 14x10"),
+        (
+            "size_mismatch/segm",
+            ("--images", MASKS / "broken" / "size_mismatch" / "images"),
+            r"x_segm.png: mask is 12x10 but its image .*x.jpg is 14x10",
+        ),
     ],
 )
 def test_bad_masks_fail_with_one_line_and_write_nothing(tmp_path, run_cli, folder, extra, message):
-    result = run_cli("convert", "masks2coco", MASKS / "broken" / folder, tmp_path / "out.json",
-                     "--classes", "deepfashion-mm", "-q", *extra)
+    result = run_cli(
+        "convert",
+        "masks2coco",
+        MASKS / "broken" / folder,
+        tmp_path / "out.json",
+        "--classes",
+        "deepfashion-mm",
+        "-q",
+        *extra,
+    )
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert __import__("re").search(message, result.stderr)
@@ -371,8 +418,18 @@ def test_bad_masks_fail_with_one_line_and_write_nothing(tmp_path, run_cli, folde
 
 
 def test_on_error_skip_counts_the_bad_mask(tmp_path, run_cli):
-    result = run_cli("convert", "masks2coco", MASKS / "broken" / "unknown_colour", tmp_path / "out.json",
-                     "--classes", "deepfashion-mm", "--on-error", "skip", "--json", "-q")
+    result = run_cli(
+        "convert",
+        "masks2coco",
+        MASKS / "broken" / "unknown_colour",
+        tmp_path / "out.json",
+        "--classes",
+        "deepfashion-mm",
+        "--on-error",
+        "skip",
+        "--json",
+        "-q",
+    )
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["skipped"] == {"colour (1,2,3) is not in the class table deepfashion-mm": 1}

@@ -50,16 +50,20 @@ def test_framing_matches_the_tfrecord_package(tmp_path):
     writer = TFRecordWriter(str(tmp_path / "theirs.record"))
     writer.write({"image/height": (7, "int"), "image/filename": (b"a.jpg", "byte"), "x": ([0.5, 0.25], "float")})
     writer.close()
-    (index, offset, data), = tfexample.iter_records(tmp_path / "theirs.record")
+    ((index, offset, data),) = tfexample.iter_records(tmp_path / "theirs.record")
     assert (index, offset) == (0, 0)
     assert tfexample.decode_example(data) == {
-        "image/height": ("int64_list", [7]), "image/filename": ("bytes_list", [b"a.jpg"]), "x": ("float_list", [0.5, 0.25]),
+        "image/height": ("int64_list", [7]),
+        "image/filename": ("bytes_list", [b"a.jpg"]),
+        "x": ("float_list", [0.5, 0.25]),
     }
     assert tfexample.frame_record(data) == (tmp_path / "theirs.record").read_bytes()
 
 
 def test_real_records_pass_both_crcs(corpus):
-    records = list(tfexample.iter_records(corpus / "weizh888_productimageseg" / "model_one_class" / "data" / "test.record"))
+    records = list(
+        tfexample.iter_records(corpus / "weizh888_productimageseg" / "model_one_class" / "data" / "test.record")
+    )
     assert len(records) == 20 and all(isinstance(data, bytes) for _, _, data in records)
 
 
@@ -69,17 +73,36 @@ def test_real_records_pass_both_crcs(corpus):
 def test_voc2tfrecord_every_key(voc_dir, tmp_path):
     ctx = RunContext()
     fashiondata.convert(
-        voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
-        images=str(voc_dir / "images"), ctx=ctx,
+        voc_dir / "annotations",
+        tmp_path / "shop.record",
+        src_format="voc",
+        dst_format="tfrecord",
+        images=str(voc_dir / "images"),
+        ctx=ctx,
     )
     first, second, negative = load(tmp_path / "shop.record")
     image = (voc_dir / "images" / "shop_0001.jpg").read_bytes()
-    assert sorted(first) == sorted([
-        "image/height", "image/width", "image/filename", "image/source_id", "image/key/sha256", "image/encoded",
-        "image/format", "image/object/bbox/xmin", "image/object/bbox/xmax", "image/object/bbox/ymin",
-        "image/object/bbox/ymax", "image/object/class/text", "image/object/class/label", "image/object/difficult",
-        "image/object/truncated", "image/object/is_crowd", "image/object/view",
-    ])
+    assert sorted(first) == sorted(
+        [
+            "image/height",
+            "image/width",
+            "image/filename",
+            "image/source_id",
+            "image/key/sha256",
+            "image/encoded",
+            "image/format",
+            "image/object/bbox/xmin",
+            "image/object/bbox/xmax",
+            "image/object/bbox/ymin",
+            "image/object/bbox/ymax",
+            "image/object/class/text",
+            "image/object/class/label",
+            "image/object/difficult",
+            "image/object/truncated",
+            "image/object/is_crowd",
+            "image/object/view",
+        ]
+    )
     assert (first["image/height"].tolist(), first["image/width"].tolist()) == ([48], [64])
     assert first["image/filename"] == first["image/source_id"] == b"shop_0001.jpg"
     assert first["image/encoded"] == image
@@ -105,7 +128,10 @@ def test_voc2tfrecord_every_key(voc_dir, tmp_path):
 
 def test_output_bytes_are_deterministic(voc_dir, fixtures, tmp_path):
     fashiondata.convert(
-        voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
+        voc_dir / "annotations",
+        tmp_path / "shop.record",
+        src_format="voc",
+        dst_format="tfrecord",
         images=str(voc_dir / "images"),
     )
     assert (tmp_path / "shop.record").read_bytes() == (fixtures / "tfrecord" / "shop.record").read_bytes()
@@ -113,8 +139,12 @@ def test_output_bytes_are_deterministic(voc_dir, fixtures, tmp_path):
 
 def test_label_map_fixes_labels(voc_dir, tmp_path):
     fashiondata.convert(
-        voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
-        images=str(voc_dir / "images"), label_map=str(voc_dir / "label_map.pbtxt"),
+        voc_dir / "annotations",
+        tmp_path / "shop.record",
+        src_format="voc",
+        dst_format="tfrecord",
+        images=str(voc_dir / "images"),
+        label_map=str(voc_dir / "label_map.pbtxt"),
     )
     first, second, _ = load(tmp_path / "shop.record")
     assert first["image/object/class/label"].tolist() == [2, 1] and second["image/object/class/label"].tolist() == [3]
@@ -125,12 +155,22 @@ def test_a_class_missing_from_the_label_map_writes_nothing(voc_dir, tmp_path, ru
     dataset = fashiondata.read(voc_dir / "annotations", "voc")
     with pytest.raises(ValidationError, match="class 'Skirts' is not in the label map"):
         fashiondata.write(
-            dataset, tmp_path / "shop.record", "tfrecord", images=str(voc_dir / "images"),
+            dataset,
+            tmp_path / "shop.record",
+            "tfrecord",
+            images=str(voc_dir / "images"),
             label_map=str(voc_dir / "label_map_without_skirts.pbtxt"),
         )
     result = run_cli(
-        "convert", "csv2tfrecord", _csv(tmp_path, voc_dir), tmp_path / "out" / "shop.record", "--images", voc_dir / "images",
-        "--label-map", voc_dir / "label_map_without_skirts.pbtxt", "-q",
+        "convert",
+        "csv2tfrecord",
+        _csv(tmp_path, voc_dir),
+        tmp_path / "out" / "shop.record",
+        "--images",
+        voc_dir / "images",
+        "--label-map",
+        voc_dir / "label_map_without_skirts.pbtxt",
+        "-q",
     )
     assert result.exit_code == 2 and "'Skirts'" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv"]
@@ -143,8 +183,15 @@ def _csv(tmp_path: Path, voc_dir: Path) -> Path:
 
 def test_csv2tfrecord_cli_with_shards(voc_dir, tmp_path, run_cli):
     result = run_cli(
-        "convert", "csv2tfrecord", _csv(tmp_path, voc_dir), tmp_path / "shop.record", "--images", voc_dir / "images",
-        "--shards", "2", "-q",
+        "convert",
+        "csv2tfrecord",
+        _csv(tmp_path, voc_dir),
+        tmp_path / "shop.record",
+        "--images",
+        voc_dir / "images",
+        "--shards",
+        "2",
+        "-q",
     )
     assert result.exit_code == 0, result.stderr
     shard0, shard1 = tmp_path / "shop.record-00000-of-00002", tmp_path / "shop.record-00001-of-00002"
@@ -176,8 +223,13 @@ def test_coco2tfrecord_masks_decode_to_the_source_masks(fixtures, corpus, tmp_pa
 def test_box_only_instances_get_their_box_as_mask(voc_dir, tmp_path):
     ctx = RunContext()
     fashiondata.convert(
-        voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
-        images=str(voc_dir / "images"), masks=True, ctx=ctx,
+        voc_dir / "annotations",
+        tmp_path / "shop.record",
+        src_format="voc",
+        dst_format="tfrecord",
+        images=str(voc_dir / "images"),
+        masks=True,
+        ctx=ctx,
     )
     first, second, _ = load(tmp_path / "shop.record")
     dress = cv2.imdecode(np.frombuffer(as_list(first["image/object/mask"])[0], np.uint8), cv2.IMREAD_UNCHANGED)
@@ -200,10 +252,19 @@ def test_missing_image_raises_or_is_skipped(voc_dir, tmp_path):
     shutil.copytree(voc_dir / "images", images)
     (images / "shop_0002.png").unlink()
     with pytest.raises(FileNotFoundError):
-        fashiondata.convert(voc_dir / "annotations", tmp_path / "a.record", src_format="voc", dst_format="tfrecord", images=str(images))
+        fashiondata.convert(
+            voc_dir / "annotations", tmp_path / "a.record", src_format="voc", dst_format="tfrecord", images=str(images)
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images"]
     ctx = RunContext(on_error="skip")
-    fashiondata.convert(voc_dir / "annotations", tmp_path / "a.record", src_format="voc", dst_format="tfrecord", images=str(images), ctx=ctx)
+    fashiondata.convert(
+        voc_dir / "annotations",
+        tmp_path / "a.record",
+        src_format="voc",
+        dst_format="tfrecord",
+        images=str(images),
+        ctx=ctx,
+    )
     assert [e["image/filename"] for e in load(tmp_path / "a.record")] == [b"shop_0001.jpg", b"shop_0003.jpg"]
     assert ctx.report.skipped_items[0][0] == "shop_0002.png"
 
@@ -211,13 +272,24 @@ def test_missing_image_raises_or_is_skipped(voc_dir, tmp_path):
 def test_image_size_must_match_the_annotation(voc_dir, tmp_path):
     record = ImageRecord("shop_0001.jpg", 100, 48, (Annotation(1, BBox(1, 1, 2, 2)),))
     with pytest.raises(ParseError, match="image is 64x48 but its annotation says 100x48"):
-        fashiondata.write(Dataset(CategoryTable.from_names(["a"]), (record,)), tmp_path / "a.record", "tfrecord", images=str(voc_dir / "images"))
+        fashiondata.write(
+            Dataset(CategoryTable.from_names(["a"]), (record,)),
+            tmp_path / "a.record",
+            "tfrecord",
+            images=str(voc_dir / "images"),
+        )
 
 
 def test_out_of_image_boxes_are_clipped_and_counted(voc_dir, tmp_path):
     record = ImageRecord("shop_0003.jpg", 32, 32, (Annotation(1, BBox(-4, 0, 40, 16)),))
     ctx = RunContext()
-    fashiondata.write(Dataset(CategoryTable.from_names(["a"]), (record,)), tmp_path / "a.record", "tfrecord", images=str(voc_dir / "images"), ctx=ctx)
+    fashiondata.write(
+        Dataset(CategoryTable.from_names(["a"]), (record,)),
+        tmp_path / "a.record",
+        "tfrecord",
+        images=str(voc_dir / "images"),
+        ctx=ctx,
+    )
     (example,) = load(tmp_path / "a.record")
     assert (example["image/object/bbox/xmin"].tolist(), example["image/object/bbox/xmax"].tolist()) == ([0.0], [1.0])
     assert ctx.report.lossy == {"box clipped to the image (normalised coordinates outside [0, 1])": 2}
@@ -226,13 +298,24 @@ def test_out_of_image_boxes_are_clipped_and_counted(voc_dir, tmp_path):
 def test_refuses_existing_outputs(voc_dir, tmp_path):
     (tmp_path / "label_map.pbtxt").write_text("item { id: 1 name: 'other' }\n")
     with pytest.raises(OutputExistsError, match="label_map.pbtxt"):
-        fashiondata.convert(voc_dir / "annotations", tmp_path / "a.record", src_format="voc", dst_format="tfrecord", images=str(voc_dir / "images"))
+        fashiondata.convert(
+            voc_dir / "annotations",
+            tmp_path / "a.record",
+            src_format="voc",
+            dst_format="tfrecord",
+            images=str(voc_dir / "images"),
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["label_map.pbtxt"]
     (tmp_path / "a.record-00001-of-00002").write_bytes(b"")
     with pytest.raises(OutputExistsError, match="00001-of-00002"):
         fashiondata.convert(
-            voc_dir / "annotations", tmp_path / "a.record", src_format="voc", dst_format="tfrecord",
-            images=str(voc_dir / "images"), shards=2, overwrite=False,
+            voc_dir / "annotations",
+            tmp_path / "a.record",
+            src_format="voc",
+            dst_format="tfrecord",
+            images=str(voc_dir / "images"),
+            shards=2,
+            overwrite=False,
         )
 
 
@@ -263,7 +346,9 @@ def test_reads_the_seed_record_like_its_csv(corpus):
     assert (len(records), sum(len(r.annotations) for r in records)) == (20, 24)
     assert dataset.categories.names == ("Pants_Leggings",)  # no label map beside: labels and texts
     ours = sorted(
-        (r.file_name, r.width, r.height, "Pants_Leggings", *(round(v) for v in a.bbox.xyxy)) for r in records for a in r.annotations
+        (r.file_name, r.width, r.height, "Pants_Leggings", *(round(v) for v in a.bbox.xyxy))
+        for r in records
+        for a in r.annotations
     )
     rows = (seed / "test_labels.csv").read_text().splitlines()[1:]
     theirs = sorted((f, int(w), int(h), c, *map(int, box)) for f, w, h, c, *box in (row.split(",") for row in rows))
@@ -273,33 +358,51 @@ def test_reads_the_seed_record_like_its_csv(corpus):
 
 def test_tfrecord2coco_writes_the_embedded_images(fixtures, tmp_path, run_cli):
     result = run_cli(
-        "convert", "tfrecord2coco", fixtures / "tfrecord" / "shop.record", tmp_path / "shop.json",
-        "--images-out", tmp_path / "images", "-q",
+        "convert",
+        "tfrecord2coco",
+        fixtures / "tfrecord" / "shop.record",
+        tmp_path / "shop.json",
+        "--images-out",
+        tmp_path / "images",
+        "-q",
     )
     assert result.exit_code == 0, result.stderr
     for name in ("shop_0001.jpg", "shop_0002.png", "shop_0003.jpg"):
         assert (tmp_path / "images" / name).read_bytes() == (fixtures / "voc" / "images" / name).read_bytes()
     coco = fashiondata.read(tmp_path / "shop.json")
     assert [c.name for c in coco.categories] == ["Dresses", "Skirts", "Tops"]
-    assert [a.bbox for a in next(iter(coco.records)).annotations] == [BBox(10.0, 4.0, 30.0, 40.0), BBox(30.0, 0.0, 34.0, 20.0)]
+    assert [a.bbox for a in next(iter(coco.records)).annotations] == [
+        BBox(10.0, 4.0, 30.0, 40.0),
+        BBox(30.0, 0.0, 34.0, 20.0),
+    ]
 
 
 def test_round_trip_voc_tfrecord_voc(voc_dir, tmp_path):
     fashiondata.convert(
-        voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord", images=str(voc_dir / "images"),
+        voc_dir / "annotations",
+        tmp_path / "shop.record",
+        src_format="voc",
+        dst_format="tfrecord",
+        images=str(voc_dir / "images"),
     )
     again = fashiondata.read(tmp_path / "shop.record")
     source = fashiondata.read(voc_dir / "annotations", "voc")
     assert again.categories == source.categories
     for ours, theirs in zip(again.records, source.records, strict=True):
         assert (ours.file_name, ours.width, ours.height) == (theirs.file_name, theirs.width, theirs.height)
-        assert [(a.category_id, a.bbox) for a in ours.annotations] == [(a.category_id, a.bbox) for a in theirs.annotations]
+        assert [(a.category_id, a.bbox) for a in ours.annotations] == [
+            (a.category_id, a.bbox) for a in theirs.annotations
+        ]
 
 
 def test_masks_read_back_as_rle(voc_dir, tmp_path):
     fashiondata.convert(
-        voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
-        images=str(voc_dir / "images"), masks=True,
+        voc_dir / "annotations",
+        tmp_path / "shop.record",
+        src_format="voc",
+        dst_format="tfrecord",
+        images=str(voc_dir / "images"),
+        masks=True,
     )
     second = list(fashiondata.read(tmp_path / "shop.record").records)[1]
     (skirt,) = second.annotations
@@ -326,7 +429,15 @@ def test_corrupt_records_raise_parse_error(fixtures, name, location, reason):
 
 @pytest.mark.parametrize("name", ["truncated.record", "bad_data_crc.record", "bad_length_crc.record"])
 def test_cli_corrupt_record_exits_2_and_writes_nothing(fixtures, tmp_path, run_cli, name):
-    result = run_cli("convert", "tfrecord2coco", fixtures / "tfrecord" / name, tmp_path / "out.json", "--images-out", tmp_path / "img", "-q")
+    result = run_cli(
+        "convert",
+        "tfrecord2coco",
+        fixtures / "tfrecord" / name,
+        tmp_path / "out.json",
+        "--images-out",
+        tmp_path / "img",
+        "-q",
+    )
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "record " in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -349,13 +460,19 @@ def test_skip_policy_keeps_the_good_records(fixtures, name, read, skipped):
 
 def test_label_with_two_names_is_a_parse_error(tmp_path):
     data = [
-        tfexample.encode_example({
-            "image/height": ("int64_list", [4]), "image/width": ("int64_list", [4]),
-            "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
-            "image/object/bbox/xmin": ("float_list", [0.0]), "image/object/bbox/ymin": ("float_list", [0.0]),
-            "image/object/bbox/xmax": ("float_list", [1.0]), "image/object/bbox/ymax": ("float_list", [1.0]),
-            "image/object/class/label": ("int64_list", [1]), "image/object/class/text": ("bytes_list", [name]),
-        })
+        tfexample.encode_example(
+            {
+                "image/height": ("int64_list", [4]),
+                "image/width": ("int64_list", [4]),
+                "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
+                "image/object/bbox/xmin": ("float_list", [0.0]),
+                "image/object/bbox/ymin": ("float_list", [0.0]),
+                "image/object/bbox/xmax": ("float_list", [1.0]),
+                "image/object/bbox/ymax": ("float_list", [1.0]),
+                "image/object/class/label": ("int64_list", [1]),
+                "image/object/class/text": ("bytes_list", [name]),
+            }
+        )
         for i, name in enumerate((b"top", b"skirt"))
     ]
     (tmp_path / "a.record").write_bytes(b"".join(tfexample.frame_record(d) for d in data))
@@ -366,18 +483,24 @@ def test_label_with_two_names_is_a_parse_error(tmp_path):
 def test_length_field_is_little_endian_uint64(fixtures):
     data = (fixtures / "tfrecord" / "shop.record").read_bytes()
     (length,) = struct.unpack("<Q", data[:8])
-    assert tfexample.decode_example(data[12:12 + length])["image/filename"] == ("bytes_list", [b"shop_0001.jpg"])
+    assert tfexample.decode_example(data[12 : 12 + length])["image/filename"] == ("bytes_list", [b"shop_0001.jpg"])
 
 
 def test_labels_without_text_take_the_name_given_elsewhere(tmp_path):
     data = [
-        tfexample.encode_example({
-            "image/height": ("int64_list", [4]), "image/width": ("int64_list", [4]),
-            "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
-            "image/object/bbox/xmin": ("float_list", [0.0]), "image/object/bbox/ymin": ("float_list", [0.0]),
-            "image/object/bbox/xmax": ("float_list", [1.0]), "image/object/bbox/ymax": ("float_list", [1.0]),
-            "image/object/class/label": ("int64_list", [label]), "image/object/class/text": ("bytes_list", [name]),
-        })
+        tfexample.encode_example(
+            {
+                "image/height": ("int64_list", [4]),
+                "image/width": ("int64_list", [4]),
+                "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
+                "image/object/bbox/xmin": ("float_list", [0.0]),
+                "image/object/bbox/ymin": ("float_list", [0.0]),
+                "image/object/bbox/xmax": ("float_list", [1.0]),
+                "image/object/bbox/ymax": ("float_list", [1.0]),
+                "image/object/class/label": ("int64_list", [label]),
+                "image/object/class/text": ("bytes_list", [name]),
+            }
+        )
         for i, (label, name) in enumerate(((1, b""), (1, b"top"), (2, b"")))
     ]
     (tmp_path / "a.record").write_bytes(b"".join(tfexample.frame_record(d) for d in data))
@@ -390,8 +513,12 @@ def test_process_executor_writes_the_same_bytes(voc_dir, fixtures, tmp_path):
     executor = ProcessExecutor(2)
     try:
         fashiondata.convert(
-            voc_dir / "annotations", tmp_path / "shop.record", src_format="voc", dst_format="tfrecord",
-            images=str(voc_dir / "images"), ctx=RunContext(executor=executor),
+            voc_dir / "annotations",
+            tmp_path / "shop.record",
+            src_format="voc",
+            dst_format="tfrecord",
+            images=str(voc_dir / "images"),
+            ctx=RunContext(executor=executor),
         )
     finally:
         executor.close()

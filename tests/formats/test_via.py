@@ -51,27 +51,63 @@ def write_jpeg(path: Path, width: int, height: int) -> None:
     "shape, bbox, ring, lossy, skipped, error",
     [
         # rect: the box and its 4-point polygon, coordinates as VIA stored them
-        ({"name": "rect", "x": 290, "y": 208, "width": 127, "height": 113}, BBox(290, 208, 127, 113),
-         [290, 208, 417, 208, 417, 321, 290, 321], None, None, does_not_raise()),
+        (
+            {"name": "rect", "x": 290, "y": 208, "width": 127, "height": 113},
+            BBox(290, 208, 127, 113),
+            [290, 208, 417, 208, 417, 321, 290, 321],
+            None,
+            None,
+            does_not_raise(),
+        ),
         # polygon: the points interleaved, unchanged
-        ({"name": "polygon", "all_points_x": [1, 5, 3], "all_points_y": [2, 2, 6]}, BBox(1, 2, 4, 4),
-         [1, 2, 5, 2, 3, 6], None, None, does_not_raise()),
+        (
+            {"name": "polygon", "all_points_x": [1, 5, 3], "all_points_y": [2, 2, 6]},
+            BBox(1, 2, 4, 4),
+            [1, 2, 5, 2, 3, 6],
+            None,
+            None,
+            does_not_raise(),
+        ),
         # polyline of 3 points: closed into a polygon, counted as lossy
-        ({"name": "polyline", "all_points_x": [1, 5, 3], "all_points_y": [2, 2, 6]}, BBox(1, 2, 4, 4),
-         [1, 2, 5, 2, 3, 6], "polyline region closed into a polygon", None, does_not_raise()),
+        (
+            {"name": "polyline", "all_points_x": [1, 5, 3], "all_points_y": [2, 2, 6]},
+            BBox(1, 2, 4, 4),
+            [1, 2, 5, 2, 3, 6],
+            "polyline region closed into a polygon",
+            None,
+            does_not_raise(),
+        ),
         # polyline of 2 points: no area, skipped
-        ({"name": "polyline", "all_points_x": [1, 5], "all_points_y": [2, 2]}, None, None, None,
-         "polyline region with fewer than 3 points", does_not_raise()),
+        (
+            {"name": "polyline", "all_points_x": [1, 5], "all_points_y": [2, 2]},
+            None,
+            None,
+            None,
+            "polyline region with fewer than 3 points",
+            does_not_raise(),
+        ),
         # point: skipped
         ({"name": "point", "cx": 51, "cy": 37}, None, None, None, "point region (no area)", does_not_raise()),
         # empty shape_attributes: skipped
         ({}, None, None, None, "region without a shape", does_not_raise()),
         # x and y lists of different lengths
-        ({"name": "polygon", "all_points_x": [1, 5, 3], "all_points_y": [2, 2]}, None, None, None, None,
-         pytest.raises(ParseError, match="one length")),
+        (
+            {"name": "polygon", "all_points_x": [1, 5, 3], "all_points_y": [2, 2]},
+            None,
+            None,
+            None,
+            None,
+            pytest.raises(ParseError, match="one length"),
+        ),
         # a coordinate that is not a number
-        ({"name": "rect", "x": "left", "y": 1, "width": 2, "height": 3}, None, None, None, None,
-         pytest.raises(ParseError, match="x must be a finite number")),
+        (
+            {"name": "rect", "x": "left", "y": 1, "width": 2, "height": 3},
+            None,
+            None,
+            None,
+            None,
+            pytest.raises(ParseError, match="x must be a finite number"),
+        ),
         # unknown shape name
         ({"name": "blob"}, None, None, None, None, pytest.raises(ParseError, match="unknown region shape")),
     ],
@@ -103,7 +139,9 @@ def test_circle_and_ellipse_polygons_keep_the_area_within_one_percent(shape, rx,
 
 
 def test_rotated_ellipse_follows_theta_in_radians():
-    ring = via.parse_shape({"name": "ellipse", "cx": 0, "cy": 0, "rx": 10, "ry": 2, "theta": math.pi / 2}, "p", "/").polygons.rings[0]
+    ring = via.parse_shape(
+        {"name": "ellipse", "cx": 0, "cy": 0, "rx": 10, "ry": 2, "theta": math.pi / 2}, "p", "/"
+    ).polygons.rings[0]
     assert ring[:2] == [0.0, 10.0]  # the long axis turned to vertical
     assert max(ring[0::2]) == pytest.approx(2, abs=0.01)
 
@@ -116,8 +154,16 @@ def test_rotated_ellipse_follows_theta_in_radians():
         ([3, 5, 6, 7], {"name": "circle", "cx": 5, "cy": 6, "r": 7}, does_not_raise()),
         ([4, 5, 6, 7, 8], {"name": "ellipse", "cx": 5, "cy": 6, "rx": 7, "ry": 8}, does_not_raise()),
         ([5, 0, 0, 4, 4], {"name": "polyline", "all_points_x": [0, 4], "all_points_y": [0, 4]}, does_not_raise()),
-        ([7, 0, 0, 4, 0, 4, 4], {"name": "polygon", "all_points_x": [0, 4, 4], "all_points_y": [0, 0, 4]}, does_not_raise()),
-        ([9, 0, 1, 1, 0, -1, 0], {"name": "circle", "cx": 0.0, "cy": 0.0, "r": 1.0}, does_not_raise()),  # extreme circle
+        (
+            [7, 0, 0, 4, 0, 4, 4],
+            {"name": "polygon", "all_points_x": [0, 4, 4], "all_points_y": [0, 0, 4]},
+            does_not_raise(),
+        ),
+        (
+            [9, 0, 1, 1, 0, -1, 0],
+            {"name": "circle", "cx": 0.0, "cy": 0.0, "r": 1.0},
+            does_not_raise(),
+        ),  # extreme circle
         ([7, 0, 0, 4], None, pytest.raises(ParseError, match="odd coordinates")),
         ([2, 10, 20], None, pytest.raises(ParseError, match="too few")),
         ([42, 1, 2], None, pytest.raises(ParseError, match="unknown VIA 3 shape")),
@@ -221,7 +267,9 @@ def test_shorts_project_skips_missing_images_and_keeps_the_rest(corpus):
         assert (record.width, record.height) == (image.shape[1], image.shape[0])
         (annotation,) = record.annotations
         shape = entry["regions"][0]["shape_attributes"]
-        assert annotation.segmentation.rings[0] == [v for p in zip(shape["all_points_x"], shape["all_points_y"]) for v in p]
+        assert annotation.segmentation.rings[0] == [
+            v for p in zip(shape["all_points_x"], shape["all_points_y"]) for v in p
+        ]
         assert annotation.category_id == 1
 
 
@@ -264,11 +312,17 @@ def test_via1_regions_as_objects_keep_text_labels_and_file_attributes(corpus):
 
 def test_images_renamed_to_the_json_names_are_found_by_name_before_size(corpus, tmp_path):
     data = corpus / UNIT_TEST.parent
-    for index, name in enumerate(["test_pattern_qbist.jpg", "sinus_test_pattern.jpg", "a_swan_swimming_in_geneve_lake.jpg"], 1):
+    for index, name in enumerate(
+        ["test_pattern_qbist.jpg", "sinus_test_pattern.jpg", "a_swan_swimming_in_geneve_lake.jpg"], 1
+    ):
         shutil.copy(data / f"unit_test_img{index}.jpg", tmp_path / name)
     shutil.copy(data / "unit_test_img1.jpg", tmp_path / "decoy_same_size.jpg")  # same bytes, another name
     dataset, report = read(corpus / UNIT_TEST, images=str(tmp_path))
-    assert sorted(by_name(dataset)) == ["a_swan_swimming_in_geneve_lake.jpg", "sinus_test_pattern.jpg", "test_pattern_qbist.jpg"]
+    assert sorted(by_name(dataset)) == [
+        "a_swan_swimming_in_geneve_lake.jpg",
+        "sinus_test_pattern.jpg",
+        "test_pattern_qbist.jpg",
+    ]
     assert not report.notes or "byte size" not in " ".join(report.notes)
     assert all("via_filename" not in r.attributes for r in dataset.records)
 
@@ -323,7 +377,10 @@ def test_annotation_only_export_with_prefixed_names_and_string_sizes(corpus, tmp
 
 @pytest.mark.parametrize(
     "path",
-    [VGG / "via-2.x.y/data/face_track_annotation/sherlock_attributes.json", VGG / "via-2.x.y/data/coco/coco_2017_snippet.json"],
+    [
+        VGG / "via-2.x.y/data/face_track_annotation/sherlock_attributes.json",
+        VGG / "via-2.x.y/data/coco/coco_2017_snippet.json",
+    ],
 )
 def test_non_via_json_is_refused(corpus, path):
     with pytest.raises(ParseError, match="not a VIA export"):
@@ -340,14 +397,26 @@ def via2_project(tmp_path: Path) -> Path:
         "_via_settings": {"core": {"default_filepath": ""}},
         "_via_img_metadata": {
             "look1.jpg123": {
-                "filename": "look1.jpg", "size": 123, "file_attributes": {"people": {"a": True, "c": True}},
+                "filename": "look1.jpg",
+                "size": 123,
+                "file_attributes": {"people": {"a": True, "c": True}},
                 "regions": [
-                    {"shape_attributes": {"name": "polygon", "all_points_x": [10, 60, 60], "all_points_y": [10, 10, 80]},
-                     "region_attributes": {"garment": "ss", "quality": "g"}},
-                    {"shape_attributes": {"name": "ellipse", "cx": 200, "cy": 120, "rx": 40, "ry": 20, "theta": 0.5},
-                     "region_attributes": {"garment": "tr"}},
-                    {"shape_attributes": {"name": "polyline", "all_points_x": [1, 9, 5], "all_points_y": [1, 1, 9]},
-                     "region_attributes": {"garment": "a fur stole"}},
+                    {
+                        "shape_attributes": {
+                            "name": "polygon",
+                            "all_points_x": [10, 60, 60],
+                            "all_points_y": [10, 10, 80],
+                        },
+                        "region_attributes": {"garment": "ss", "quality": "g"},
+                    },
+                    {
+                        "shape_attributes": {"name": "ellipse", "cx": 200, "cy": 120, "rx": 40, "ry": 20, "theta": 0.5},
+                        "region_attributes": {"garment": "tr"},
+                    },
+                    {
+                        "shape_attributes": {"name": "polyline", "all_points_x": [1, 9, 5], "all_points_y": [1, 1, 9]},
+                        "region_attributes": {"garment": "a fur stole"},
+                    },
                 ],
             },
             "look2.png-1": {"filename": "look2.png", "size": -1, "file_attributes": {}, "regions": []},
@@ -464,7 +533,9 @@ def test_cli_via2coco_missing_image_is_one_line_and_writes_nothing(run_cli, corp
 
 def test_cli_refuses_an_attribute_definition_file(run_cli, corpus, tmp_path):
     out = tmp_path / "x.json"
-    result = run_cli("convert", "via2coco", corpus / VGG / "via-2.x.y/data/face_track_annotation/sherlock_attributes.json", out)
+    result = run_cli(
+        "convert", "via2coco", corpus / VGG / "via-2.x.y/data/face_track_annotation/sherlock_attributes.json", out
+    )
     assert result.exit_code == 2 and "not a VIA export" in result.stderr and not out.exists()
 
 
@@ -486,9 +557,7 @@ def test_the_shop_fixture_reads_alike_in_vgg2_project_export_and_via3(fixtures, 
     assert [(r.width, r.height) for r in records.values()] == [(160, 120), (120, 160)]
     assert records["look2.jpg"].attributes["people"] == ["adult", "child"]
     summary = [
-        (dataset.categories.get(a.category_id).name, a.bbox)
-        for record in records.values()
-        for a in record.annotations
+        (dataset.categories.get(a.category_id).name, a.bbox) for record in records.values() for a in record.annotations
     ]
     assert [name for name, _ in summary] == ["top", "trousers", "skirt", "dress"]
     assert summary[1][1] == BBox(50, 72, 60, 40)
@@ -510,12 +579,19 @@ def test_broken_fixtures(fixtures, name, options, message):
 
 def test_documented_command_on_the_fixture(run_cli, fixtures, tmp_path):
     out = tmp_path / "shop_coco.json"
-    result = run_cli("convert", "via2coco", fixtures / "via/shop/via_project.json", out, "--label-attribute", "garment", "--quiet")
+    result = run_cli(
+        "convert", "via2coco", fixtures / "via/shop/via_project.json", out, "--label-attribute", "garment", "--quiet"
+    )
     assert result.exit_code == 0, result.output
     api = COCO(str(out))
     assert len(api.getAnnIds()) == 4
     assert [api.imgs[i]["people"] for i in sorted(api.imgs)] == [["adult"], ["adult", "child"]]
-    assert [a["occluded"] for a in api.loadAnns(sorted(api.getAnnIds()))] == ["not occluded", "occluded", "not occluded", "not occluded"]
+    assert [a["occluded"] for a in api.loadAnns(sorted(api.getAnnIds()))] == [
+        "not occluded",
+        "occluded",
+        "not occluded",
+        "not occluded",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -528,7 +604,9 @@ def test_documented_command_on_the_fixture(run_cli, fixtures, tmp_path):
         (SHERLOCK, {}, 0, 0),  # no images at all: an empty but valid COCO file
     ],
 )
-def test_every_corpus_export_converts_to_coco_that_pycocotools_loads(corpus, tmp_path, path, options, images, annotations):
+def test_every_corpus_export_converts_to_coco_that_pycocotools_loads(
+    corpus, tmp_path, path, options, images, annotations
+):
     out = tmp_path / "out.json"
     ctx = RunContext(on_error="skip")
     fashiondata.convert(str(corpus / path), out, src_format="via", dst_format="coco", ctx=ctx, **options)
@@ -556,7 +634,9 @@ def test_coco_written_from_via_reads_back_the_same(fixtures, tmp_path):
     fashiondata.convert(str(source), out, src_format="via", dst_format="coco", label_attribute="garment")
     back = fashiondata.read(str(out), "coco").materialize()
     assert [(c.id, c.name) for c in back.categories] == [(c.id, c.name) for c in dataset.categories]
-    for mine, theirs in zip(sorted(dataset.records, key=lambda r: r.file_name), sorted(back.records, key=lambda r: r.file_name)):
+    for mine, theirs in zip(
+        sorted(dataset.records, key=lambda r: r.file_name), sorted(back.records, key=lambda r: r.file_name)
+    ):
         assert (mine.file_name, mine.width, mine.height) == (theirs.file_name, theirs.width, theirs.height)
         assert [(a.category_id, list(a.bbox), [list(r) for r in a.segmentation.rings]) for a in mine.annotations] == [
             (a.category_id, list(a.bbox), [list(r) for r in a.segmentation.rings]) for a in theirs.annotations

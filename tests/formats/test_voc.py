@@ -47,7 +47,9 @@ def test_reads_the_fixture_exactly(voc_dir):
     assert dataset.categories.names == ("Dresses", "Skirts", "Tops")  # sorted names, ids from 1
     records = list(dataset.records)
     assert [(r.file_name, r.width, r.height) for r in records] == [
-        ("shop_0001.jpg", 64, 48), ("shop_0002.png", 40, 60), ("shop_0003.jpg", 32, 32),
+        ("shop_0001.jpg", 64, 48),
+        ("shop_0002.png", 40, 60),
+        ("shop_0003.jpg", 32, 32),
     ]
     first, second, negative = records
     assert first.annotations == (
@@ -57,7 +59,9 @@ def test_reads_the_fixture_exactly(voc_dir):
     assert all(type(v) is int for v in first.annotations[0].bbox)
     assert second.annotations == (
         Annotation(
-            2, BBox(5.5, 12.5, 24.75, 37.5), Polygons(([5.5, 12.5, 30.25, 12.5, 18, 50],)),
+            2,
+            BBox(5.5, 12.5, 24.75, 37.5),
+            Polygons(([5.5, 12.5, 30.25, 12.5, 18, 50],)),
             attributes={"pose": "Frontal", "difficult": 1},
         ),
     )
@@ -71,14 +75,25 @@ def test_reads_the_920_labelimg_files(corpus):
     assert len(records) == 920
     assert sum(1 for r in records if not r.annotations) == 9
     assert per_class == {
-        "Dresses": 454, "Tops": 451, "Pants_Leggings": 301, "Shorts": 151, "Lingerie": 120, "Skirts": 109,
+        "Dresses": 454,
+        "Tops": 451,
+        "Pants_Leggings": 301,
+        "Shorts": 151,
+        "Lingerie": 120,
+        "Skirts": 109,
     }
     assert max(len(r.annotations) for r in records) == 17
     assert any(a.attributes.get("truncated") == 1 for r in records for a in r.annotations)
 
 
 def test_crlf_file_with_a_windows_path(corpus):
-    path = corpus / "weizh888_productimageseg" / "annotations" / "annotations-1" / "10100881_b44d94ad5e877ececc87fe0ba0f5356f.thumbnail.xml"
+    path = (
+        corpus
+        / "weizh888_productimageseg"
+        / "annotations"
+        / "annotations-1"
+        / "10100881_b44d94ad5e877ececc87fe0ba0f5356f.thumbnail.xml"
+    )
     assert b"\r\n" in path.read_bytes()
     image = voc.parse_voc(path.read_bytes(), path)
     assert image.file_name == "10100881_b44d94ad5e877ececc87fe0ba0f5356f.thumbnail.jpg"
@@ -141,14 +156,34 @@ def test_cli_bad_file_exits_2_and_writes_nothing(run_cli, voc_dir, tmp_path, nam
     "xml, reason",
     [
         ("<annotation><size><width>1</width><height>1</height></size></annotation>", "no <filename>"),
-        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
-         "<object><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"), "no <name>"),
-        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
-         "<object><name>a</name></object></annotation>"), "neither <bndbox> nor <polygon>"),
-        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
-         "<bndbox><xmin>2</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"), "xmax < xmin"),
-        (("<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
-         "<truncated>maybe</truncated><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"), "0 or 1"),
+        (
+            (
+                "<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
+                "<object><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"
+            ),
+            "no <name>",
+        ),
+        (
+            (
+                "<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size>"
+                "<object><name>a</name></object></annotation>"
+            ),
+            "neither <bndbox> nor <polygon>",
+        ),
+        (
+            (
+                "<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
+                "<bndbox><xmin>2</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"
+            ),
+            "xmax < xmin",
+        ),
+        (
+            (
+                "<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object><name>a</name>"
+                "<truncated>maybe</truncated><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"
+            ),
+            "0 or 1",
+        ),
         ("<annotation><filename>/etc/passwd</filename></annotation>", "absolute"),
         ("<doc><filename>a.jpg</filename></doc>", "root element is <doc>"),
     ],
@@ -254,7 +289,12 @@ def test_writer_counts_what_voc_cannot_hold(tmp_path):
     root = ElementTree.parse(tmp_path / "out" / "train" / "img" / "a.xml").getroot()
     first, second = root.findall("object")
     assert [first.find("bndbox").find(t).text for t in ("xmin", "ymin", "xmax", "ymax")] == ["0", "0", "1", "5"]
-    assert [second.find("bndbox").find(t).text for t in ("xmin", "ymin", "xmax", "ymax")] == ["0.1", "0.2", "0.4", "0.6"]
+    assert [second.find("bndbox").find(t).text for t in ("xmin", "ymin", "xmax", "ymax")] == [
+        "0.1",
+        "0.2",
+        "0.4",
+        "0.6",
+    ]
     assert len(second.findall("polygon")) == 2
 
 

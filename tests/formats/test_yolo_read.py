@@ -95,15 +95,22 @@ def _tree(tmp_path: Path, files: dict[str, str | tuple[int, int]]) -> Path:
 
 
 def test_split_folders_negatives_and_missing_labels(tmp_path):
-    root = _tree(tmp_path, {
-        "data.yaml": "train: images/train2017\nval: images/val2017\nnames:\n  0: pants\n",
-        "images/train2017/a.jpg": (20, 10), "labels/train2017/a.txt": "0 0.5 0.5 0.5 0.5\n",
-        "images/train2017/b.jpg": (20, 10), "labels/train2017/b.txt": "",  # a negative
-        "images/val2017/c.png": (8, 8),  # no label file
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "data.yaml": "train: images/train2017\nval: images/val2017\nnames:\n  0: pants\n",
+            "images/train2017/a.jpg": (20, 10),
+            "labels/train2017/a.txt": "0 0.5 0.5 0.5 0.5\n",
+            "images/train2017/b.jpg": (20, 10),
+            "labels/train2017/b.txt": "",  # a negative
+            "images/val2017/c.png": (8, 8),  # no label file
+        },
+    )
     _, records, report = _read(root)
     assert [(r.split, r.file_name, len(r.annotations)) for r in records] == [
-        ("train2017", "a.jpg", 1), ("train2017", "b.jpg", 0), ("val2017", "c.png", 0)
+        ("train2017", "a.jpg", 1),
+        ("train2017", "b.jpg", 0),
+        ("val2017", "c.png", 0),
     ]
     assert records[0].annotations[0].bbox == BBox(5.0, 2.5, 10.0, 5.0)
     assert report.read["images without label file"] == 1
@@ -154,8 +161,14 @@ def test_nc_must_match_names(tmp_path):
 
 
 def test_missing_image_in_a_list_names_the_list_and_line(tmp_path):
-    root = _tree(tmp_path, {"data.yaml": "train: train.txt\nnames: [a]\n", "train.txt": "images/a.jpg\n./images/zz.jpg\n",
-                            "images/a.jpg": (4, 4)})
+    root = _tree(
+        tmp_path,
+        {
+            "data.yaml": "train: train.txt\nnames: [a]\n",
+            "train.txt": "images/a.jpg\n./images/zz.jpg\n",
+            "images/a.jpg": (4, 4),
+        },
+    )
     with pytest.raises(ParseError, match=r"train.txt: line 2: image ./images/zz.jpg not found"):
         _read(root)
 
@@ -194,8 +207,14 @@ def test_mask_to_yolo_seg_lines_and_back_keeps_the_hole(tmp_path):
         ring = np.asarray(join_rings(ann.segmentation.rings)).reshape(-1, 2) / (120, 90)
         lines.append(" ".join([str(ann.category_id - 1), *(f"{v:.6g}" for v in ring.ravel())]))
     names = "".join(f"  {i}: c{i}\n" for i in range(24))
-    root = _tree(tmp_path, {"data.yaml": f"train: images\nnames:\n{names}", "images/a.png": (120, 90),
-                            "labels/a.txt": "\n".join(lines) + "\n"})
+    root = _tree(
+        tmp_path,
+        {
+            "data.yaml": f"train: images\nnames:\n{names}",
+            "images/a.png": (120, 90),
+            "labels/a.txt": "\n".join(lines) + "\n",
+        },
+    )
     _, records, _ = _read(root)
     for ann in records[0].annotations:
         truth = (labels == ann.category_id).astype(np.uint8)
@@ -218,7 +237,9 @@ def test_yolo2masks_draws_denormalised_polygons_in_split_folders(corpus, tmp_pat
 def test_bundled_fixture_bridged_lines_fill_parts_and_holes():
     _, records, _ = _read(Path(__file__).resolve().parents[2] / "fixtures" / "yolo" / "data.yaml")
     assert [(r.split, r.file_name, r.width, r.height, len(r.annotations)) for r in records] == [
-        ("train", "look_001.jpg", 64, 48, 3), ("train", "look_002.jpg", 48, 64, 1), ("val", "look_003.jpg", 64, 48, 0)
+        ("train", "look_001.jpg", 64, 48, 3),
+        ("train", "look_002.jpg", 48, 64, 1),
+        ("val", "look_003.jpg", 64, 48, 0),
     ]
     pants = raster.decode(records[0].annotations[1].segmentation, 48, 64)  # two legs in one line
     expected = np.zeros((48, 64), np.uint8)
@@ -240,11 +261,22 @@ def test_masks2yolo_then_read_back_keeps_holes_and_fidelity(tmp_path, run_cli):
     labels[20:70, 100:110] = 5  # two legs, one instance, one line
     (tmp_path / "segm").mkdir()
     cv2.imwrite(str(tmp_path / "segm" / "look_segm.png"), labels)
-    result = run_cli("convert", "masks2yolo", tmp_path / "segm", tmp_path / "out", "--classes", "deepfashion-mm",
-                     "--link-mode", "none", "-q")
+    result = run_cli(
+        "convert",
+        "masks2yolo",
+        tmp_path / "segm",
+        tmp_path / "out",
+        "--classes",
+        "deepfashion-mm",
+        "--link-mode",
+        "none",
+        "-q",
+    )
     assert result.exit_code == 0, result.output
     (tmp_path / "out" / "images").mkdir(exist_ok=True)
-    cv2.imwrite(str(tmp_path / "out" / "images" / "look.jpg"), np.zeros((90, 120, 3), np.uint8))  # sizes come from images
+    cv2.imwrite(
+        str(tmp_path / "out" / "images" / "look.jpg"), np.zeros((90, 120, 3), np.uint8)
+    )  # sizes come from images
     _, records, _ = _read(tmp_path / "out" / "data.yaml")
     (record,) = records
     assert len((tmp_path / "out" / "labels" / "look.txt").read_text().splitlines()) == 2

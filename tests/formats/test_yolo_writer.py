@@ -35,9 +35,13 @@ LVIS = Path(__file__).resolve().parents[2] / "fixtures" / "lvis"
 SOURCES = [str(LVIS / "lvis_v1_train.json"), str(LVIS / "lvis_v1_val.json")]
 
 
-def convert(tmp_path: Path, *sources: str, name: str = "out", ctx: RunContext | None = None, **options) -> tuple[Path, Report]:
+def convert(
+    tmp_path: Path, *sources: str, name: str = "out", ctx: RunContext | None = None, **options
+) -> tuple[Path, Report]:
     out = tmp_path / name
-    report = fashiondata.convert(list(sources or SOURCES), out, src_format="lvis", dst_format="yolo", ctx=ctx, **options)
+    report = fashiondata.convert(
+        list(sources or SOURCES), out, src_format="lvis", dst_format="yolo", ctx=ctx, **options
+    )
     return out, report
 
 
@@ -82,8 +86,9 @@ def test_round_significant(values, expected):
     ],
 )
 def test_format_lines(classes, values, counts, text, offsets):
-    got_text, got_offsets = format_lines(np.array(classes, dtype=np.int64), np.array(values, dtype=np.float64),
-                                         np.array(counts, dtype=np.int64))
+    got_text, got_offsets = format_lines(
+        np.array(classes, dtype=np.int64), np.array(values, dtype=np.float64), np.array(counts, dtype=np.int64)
+    )
     assert got_text.tobytes() == text
     assert got_offsets.tolist() == offsets
 
@@ -110,7 +115,9 @@ def test_image_list_name(source, name):
     assert image_list_name(source) == name
 
 
-@pytest.mark.parametrize("name, key", [("train", "train"), ("val2017", "val"), ("minival", "val"), ("test-dev", "test"), ("x", "train")])
+@pytest.mark.parametrize(
+    "name, key", [("train", "train"), ("val2017", "val"), ("minival", "val"), ("test-dev", "test"), ("x", "train")]
+)
 def test_yaml_key(name, key):
     assert yaml_key(name) == key
 
@@ -224,8 +231,9 @@ def test_crowd_rle_becomes_its_exact_mask(tmp_path):
     crowd = next(a for a in doc["annotations"] if a.get("iscrowd"))
     image = next(i for i in doc["images"] if i["id"] == crowd["image_id"])
     height, width = image["height"], image["width"]
-    line = next(line for line in (out / "labels/train2017/000000000003.txt").read_text().splitlines()
-                if line.startswith("967 "))
+    line = next(
+        line for line in (out / "labels/train2017/000000000003.txt").read_text().splitlines() if line.startswith("967 ")
+    )
     ring = np.array(line.split()[1:], float).reshape(-1, 2) * [width, height]
     ours = mask_utils.decode(mask_utils.frPyObjects([ring.ravel().tolist()], height, width))[:, :, 0]
     truth = mask_utils.decode(mask_utils.frPyObjects(crowd["segmentation"], height, width))
@@ -240,8 +248,11 @@ def test_multipart_merge_fills_the_union_and_split_gives_one_line_per_part(tmp_p
 
     def masks(folder: Path) -> list[np.ndarray]:
         lines = (folder / "labels/train2017/000000000002.txt").read_text().splitlines()
-        rings = [(np.array(line.split()[1:], float).reshape(-1, 2) * [width, height]).ravel().tolist()
-                 for line in lines if line.startswith("1121 ")]
+        rings = [
+            (np.array(line.split()[1:], float).reshape(-1, 2) * [width, height]).ravel().tolist()
+            for line in lines
+            if line.startswith("1121 ")
+        ]
         return [mask_utils.decode(mask_utils.frPyObjects([ring], height, width))[:, :, 0] for ring in rings]
 
     (one,), parts = masks(merged), masks(split)
@@ -313,7 +324,11 @@ def test_link_modes_place_images(tmp_path, mode):
         (images / split / f"{image_id:012d}.jpg").write_bytes(b"\xff\xd8\xff jpeg")
     out, _ = convert(tmp_path, SOURCES[1], images=str(images), link_mode=mode, negatives="none")
     placed = sorted(str(p.relative_to(out)) for p in (out / "images").rglob("*.jpg")) if mode != "none" else []
-    expected = ["images/train2017/000000000104.jpg", "images/val2017/000000000101.jpg", "images/val2017/000000000103.jpg"]
+    expected = [
+        "images/train2017/000000000104.jpg",
+        "images/val2017/000000000101.jpg",
+        "images/val2017/000000000103.jpg",
+    ]
     assert placed == ([] if mode == "none" else expected)
     if mode == "symlink":
         assert os.path.islink(out / expected[0])
