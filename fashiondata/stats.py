@@ -53,6 +53,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import FashionDataError
+from fashiondata.formats import coco as coco_format
 from fashiondata.io import MAX_IMAGE_PIXELS, safe_relative_path
 from fashiondata.model import CategoryTable, ImageRecord, Polygons, Rle, normalize_name
 
@@ -459,21 +460,8 @@ def tally_coco_document(doc: Mapping[str, Any], person_ids: frozenset[int]) -> T
         raise NotPlainCoco(str(error)) from error
 
 
-_IMAGE_KEYS = frozenset(("id", "width", "height", "file_name"))
-_ANNOTATION_KEYS = frozenset(
-    (
-        "id",
-        "image_id",
-        "category_id",
-        "segmentation",
-        "area",
-        "bbox",
-        "iscrowd",
-        "keypoints",
-        "num_keypoints",
-        "score",
-    )
-)
+_IMAGE_KEYS = frozenset(coco_format.IMAGE_KEYS)
+_ANNOTATION_KEYS = frozenset(coco_format.ANNOTATION_KEYS)
 
 
 def _tally_coco(doc: Mapping[str, Any], person_ids: frozenset[int]) -> Tally:
@@ -798,10 +786,7 @@ def _tally_coco_file(path: str) -> tuple[CategoryTable, Tally] | None:
 
 
 def _streamed(path: str, stream: bool | None) -> bool:
-    from fashiondata.formats import coco
-
-    threshold = getattr(coco, "STREAM_THRESHOLD", None)
-    return bool(stream) or (stream is None and threshold is not None and os.path.getsize(path) > threshold)
+    return bool(stream) or (stream is None and os.path.getsize(path) > coco_format.STREAM_THRESHOLD)
 
 
 def _chunk_name(chunk: Sequence[ImageRecord]) -> str:

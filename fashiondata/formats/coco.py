@@ -69,7 +69,7 @@ ANNOTATION_KEYS = (
     "num_keypoints",
     "score",
 )
-_ANNOTATION_KEY_SET = frozenset(ANNOTATION_KEYS + ("image_id",))
+_ANNOTATION_KEY_SET = frozenset(ANNOTATION_KEYS)
 _NO_ATTRIBUTES: dict[str, Any] = {}
 CATEGORY_KEYS = ("id", "name", "supercategory", "keypoints", "skeleton")
 _SPLIT_PREFIX = re.compile(r"^(instances|person_keypoints|stuff|labels|image_info|lvis_v\d+(\.\d+)?)_")
