@@ -10,6 +10,7 @@ folder must be on a filesystem every worker sees (NFS, or fsspec URLs such as ``
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -29,6 +30,8 @@ class DaskExecutor:
         self._n_workers = workers or os.cpu_count() or 1
         self._client: Any = None
         self._cluster: Any = None
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     @property
     def workers(self) -> int:
@@ -36,7 +39,29 @@ class DaskExecutor:
             return self._n_workers
         return max(1, len(self._client.scheduler_info().get("workers", {})))
 
+    def start(self) -> None:
+        """Start connecting (and a LocalCluster) in the background: :func:`fashiondata.api.read` calls
+        this before parsing a source, so the cluster's start-up overlaps the driver's reading."""
+        if self._client is None and self._starting is None:
+            self._starting = threading.Thread(target=self._connect, name="fashiondata-dask-start", daemon=True)
+            self._starting.start()
+
     def _get_client(self) -> Any:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            if self._start_error is not None:
+                raise self._start_error
+        self._open()
+        return self._client
+
+    def _connect(self) -> None:
+        try:
+            self._open()
+        except BaseException as error:  # re-raised in the driver by _get_client
+            self._start_error = error
+
+    def _open(self) -> None:
         if self._client is None:
             from distributed import Client, LocalCluster
 
@@ -47,7 +72,6 @@ class DaskExecutor:
                     n_workers=self._n_workers, threads_per_worker=1, processes=True, dashboard_address=None
                 )
                 self._client = Client(self._cluster)
-        return self._client
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]:
         client = self._get_client()
@@ -55,6 +79,9 @@ class DaskExecutor:
         return iter_in_order(submit, items, chunksize, 2 * self.workers)
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._client is not None:
             self._client.close()
             self._client = None
