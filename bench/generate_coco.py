@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +133,20 @@ def generate(shape: str, images: int, seed: int = 0, per_image: int = 12) -> dic
         "categories": categories,
     }
     return doc
+
+
+def benchmark_file(shape: str, images: int, seed: int = 0) -> Path:
+    """``bench/_data/<shape>_<N>k.json``, generated (in a child process, so the caller's memory stays
+    untouched) the first time it is asked for."""
+    path = Path(__file__).resolve().parent / "_data" / f"{shape}_{images // 1000}k.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, __file__, "--shape", shape, "--images", str(images), "--seed", str(seed), str(path)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return path
 
 
 def main() -> None:

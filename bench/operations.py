@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from generate_coco import benchmark_file  # noqa: E402
 from measure import print_table, run_command, run_python
 
 
@@ -27,11 +28,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    path = HERE / "_data" / f"coco_{args.images // 1000}k.json"
-    if not path.exists():
-        run_command(
-            [sys.executable, str(HERE / "generate_coco.py"), "--shape", "coco", "--images", str(args.images), str(path)]
-        )
+    path = benchmark_file("coco", args.images)
     out = HERE / "_out" / "operations"
     import orjson
 

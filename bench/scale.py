@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from generate_coco import benchmark_file  # noqa: E402
 from measure import print_table, run_command, run_python  # noqa: E402
 
 
@@ -36,11 +37,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    path = HERE / "_data" / f"lvis_{args.images // 1000}k.json"
-    if not path.exists():
-        run_command(
-            [sys.executable, str(HERE / "generate_coco.py"), "--shape", "lvis", "--images", str(args.images), str(path)]
-        )
+    path = benchmark_file("lvis", args.images)
     ours = [
         shutil.which("fashiondata") or sys.executable,
         *([] if shutil.which("fashiondata") else ["-m", "fashiondata_cli"]),

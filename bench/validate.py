@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from generate_coco import benchmark_file  # noqa: E402
 from measure import print_table, run_command, run_python  # noqa: E402
 
 
@@ -30,20 +31,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    path = HERE / "_data" / f"{args.shape}_{args.images // 1000}k.json"
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        run_command(
-            [
-                sys.executable,
-                str(HERE / "generate_coco.py"),
-                "--shape",
-                args.shape,
-                "--images",
-                str(args.images),
-                str(path),
-            ]
-        )
+    path = benchmark_file(args.shape, args.images)
     import orjson
 
     annotations = len(orjson.loads(path.read_bytes())["annotations"])

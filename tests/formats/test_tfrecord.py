@@ -458,23 +458,25 @@ def test_skip_policy_keeps_the_good_records(fixtures, name, read, skipped):
     assert sum(ctx.report.skipped.values()) == skipped
 
 
+def _one_box_example(file_name: str, label: int, text: bytes) -> bytes:
+    """A 4×4 image's Example holding one whole-image box of class ``label`` named ``text``."""
+    return tfexample.encode_example(
+        {
+            "image/height": ("int64_list", [4]),
+            "image/width": ("int64_list", [4]),
+            "image/filename": ("bytes_list", [file_name.encode()]),
+            "image/object/bbox/xmin": ("float_list", [0.0]),
+            "image/object/bbox/ymin": ("float_list", [0.0]),
+            "image/object/bbox/xmax": ("float_list", [1.0]),
+            "image/object/bbox/ymax": ("float_list", [1.0]),
+            "image/object/class/label": ("int64_list", [label]),
+            "image/object/class/text": ("bytes_list", [text]),
+        }
+    )
+
+
 def test_label_with_two_names_is_a_parse_error(tmp_path):
-    data = [
-        tfexample.encode_example(
-            {
-                "image/height": ("int64_list", [4]),
-                "image/width": ("int64_list", [4]),
-                "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
-                "image/object/bbox/xmin": ("float_list", [0.0]),
-                "image/object/bbox/ymin": ("float_list", [0.0]),
-                "image/object/bbox/xmax": ("float_list", [1.0]),
-                "image/object/bbox/ymax": ("float_list", [1.0]),
-                "image/object/class/label": ("int64_list", [1]),
-                "image/object/class/text": ("bytes_list", [name]),
-            }
-        )
-        for i, name in enumerate((b"top", b"skirt"))
-    ]
+    data = [_one_box_example(f"{i}.jpg", 1, name) for i, name in enumerate((b"top", b"skirt"))]
     (tmp_path / "a.record").write_bytes(b"".join(tfexample.frame_record(d) for d in data))
     with pytest.raises(ParseError, match="label 1 is named both"):
         fashiondata.read(tmp_path / "a.record", "tfrecord")
@@ -488,20 +490,7 @@ def test_length_field_is_little_endian_uint64(fixtures):
 
 def test_labels_without_text_take_the_name_given_elsewhere(tmp_path):
     data = [
-        tfexample.encode_example(
-            {
-                "image/height": ("int64_list", [4]),
-                "image/width": ("int64_list", [4]),
-                "image/filename": ("bytes_list", [f"{i}.jpg".encode()]),
-                "image/object/bbox/xmin": ("float_list", [0.0]),
-                "image/object/bbox/ymin": ("float_list", [0.0]),
-                "image/object/bbox/xmax": ("float_list", [1.0]),
-                "image/object/bbox/ymax": ("float_list", [1.0]),
-                "image/object/class/label": ("int64_list", [label]),
-                "image/object/class/text": ("bytes_list", [name]),
-            }
-        )
-        for i, (label, name) in enumerate(((1, b""), (1, b"top"), (2, b"")))
+        _one_box_example(f"{i}.jpg", label, name) for i, (label, name) in enumerate(((1, b""), (1, b"top"), (2, b"")))
     ]
     (tmp_path / "a.record").write_bytes(b"".join(tfexample.frame_record(d) for d in data))
     dataset = fashiondata.read(tmp_path / "a.record", "tfrecord")
