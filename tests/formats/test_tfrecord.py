@@ -70,16 +70,16 @@ def test_real_records_pass_both_crcs(corpus):
 # ---------------------------------------------------------------- writer
 
 
+def voc_to_tfrecord(voc_dir, out, **options):
+    """``convert voc2tfrecord`` of the VOC fixture with its images; returns the report."""
+    return fashiondata.convert(
+        voc_dir / "annotations", out, src_format="voc", dst_format="tfrecord", images=str(voc_dir / "images"), **options
+    )
+
+
 def test_voc2tfrecord_every_key(voc_dir, tmp_path):
     ctx = RunContext()
-    fashiondata.convert(
-        voc_dir / "annotations",
-        tmp_path / "shop.record",
-        src_format="voc",
-        dst_format="tfrecord",
-        images=str(voc_dir / "images"),
-        ctx=ctx,
-    )
+    voc_to_tfrecord(voc_dir, tmp_path / "shop.record", ctx=ctx)
     first, second, negative = load(tmp_path / "shop.record")
     image = (voc_dir / "images" / "shop_0001.jpg").read_bytes()
     assert sorted(first) == sorted(
@@ -127,25 +127,12 @@ def test_voc2tfrecord_every_key(voc_dir, tmp_path):
 
 
 def test_output_bytes_are_deterministic(voc_dir, fixtures, tmp_path):
-    fashiondata.convert(
-        voc_dir / "annotations",
-        tmp_path / "shop.record",
-        src_format="voc",
-        dst_format="tfrecord",
-        images=str(voc_dir / "images"),
-    )
+    voc_to_tfrecord(voc_dir, tmp_path / "shop.record")
     assert (tmp_path / "shop.record").read_bytes() == (fixtures / "tfrecord" / "shop.record").read_bytes()
 
 
 def test_label_map_fixes_labels(voc_dir, tmp_path):
-    fashiondata.convert(
-        voc_dir / "annotations",
-        tmp_path / "shop.record",
-        src_format="voc",
-        dst_format="tfrecord",
-        images=str(voc_dir / "images"),
-        label_map=str(voc_dir / "label_map.pbtxt"),
-    )
+    voc_to_tfrecord(voc_dir, tmp_path / "shop.record", label_map=str(voc_dir / "label_map.pbtxt"))
     first, second, _ = load(tmp_path / "shop.record")
     assert first["image/object/class/label"].tolist() == [2, 1] and second["image/object/class/label"].tolist() == [3]
     assert (tmp_path / "label_map.pbtxt").read_text() == (voc_dir / "label_map.pbtxt").read_text()
@@ -222,15 +209,7 @@ def test_coco2tfrecord_masks_decode_to_the_source_masks(fixtures, corpus, tmp_pa
 
 def test_box_only_instances_get_their_box_as_mask(voc_dir, tmp_path):
     ctx = RunContext()
-    fashiondata.convert(
-        voc_dir / "annotations",
-        tmp_path / "shop.record",
-        src_format="voc",
-        dst_format="tfrecord",
-        images=str(voc_dir / "images"),
-        masks=True,
-        ctx=ctx,
-    )
+    voc_to_tfrecord(voc_dir, tmp_path / "shop.record", masks=True, ctx=ctx)
     first, second, _ = load(tmp_path / "shop.record")
     dress = cv2.imdecode(np.frombuffer(as_list(first["image/object/mask"])[0], np.uint8), cv2.IMREAD_UNCHANGED)
     expected = np.zeros((48, 64), np.uint8)
@@ -298,25 +277,11 @@ def test_out_of_image_boxes_are_clipped_and_counted(voc_dir, tmp_path):
 def test_refuses_existing_outputs(voc_dir, tmp_path):
     (tmp_path / "label_map.pbtxt").write_text("item { id: 1 name: 'other' }\n")
     with pytest.raises(OutputExistsError, match="label_map.pbtxt"):
-        fashiondata.convert(
-            voc_dir / "annotations",
-            tmp_path / "a.record",
-            src_format="voc",
-            dst_format="tfrecord",
-            images=str(voc_dir / "images"),
-        )
+        voc_to_tfrecord(voc_dir, tmp_path / "a.record")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["label_map.pbtxt"]
     (tmp_path / "a.record-00001-of-00002").write_bytes(b"")
     with pytest.raises(OutputExistsError, match="00001-of-00002"):
-        fashiondata.convert(
-            voc_dir / "annotations",
-            tmp_path / "a.record",
-            src_format="voc",
-            dst_format="tfrecord",
-            images=str(voc_dir / "images"),
-            shards=2,
-            overwrite=False,
-        )
+        voc_to_tfrecord(voc_dir, tmp_path / "a.record", shards=2, overwrite=False)
 
 
 # ---------------------------------------------------------------- reader
@@ -378,13 +343,7 @@ def test_tfrecord2coco_writes_the_embedded_images(fixtures, tmp_path, run_cli):
 
 
 def test_round_trip_voc_tfrecord_voc(voc_dir, tmp_path):
-    fashiondata.convert(
-        voc_dir / "annotations",
-        tmp_path / "shop.record",
-        src_format="voc",
-        dst_format="tfrecord",
-        images=str(voc_dir / "images"),
-    )
+    voc_to_tfrecord(voc_dir, tmp_path / "shop.record")
     again = fashiondata.read(tmp_path / "shop.record")
     source = fashiondata.read(voc_dir / "annotations", "voc")
     assert again.categories == source.categories
@@ -396,14 +355,7 @@ def test_round_trip_voc_tfrecord_voc(voc_dir, tmp_path):
 
 
 def test_masks_read_back_as_rle(voc_dir, tmp_path):
-    fashiondata.convert(
-        voc_dir / "annotations",
-        tmp_path / "shop.record",
-        src_format="voc",
-        dst_format="tfrecord",
-        images=str(voc_dir / "images"),
-        masks=True,
-    )
+    voc_to_tfrecord(voc_dir, tmp_path / "shop.record", masks=True)
     second = list(fashiondata.read(tmp_path / "shop.record").records)[1]
     (skirt,) = second.annotations
     assert isinstance(skirt.segmentation, Rle)
@@ -501,14 +453,7 @@ def test_labels_without_text_take_the_name_given_elsewhere(tmp_path):
 def test_process_executor_writes_the_same_bytes(voc_dir, fixtures, tmp_path):
     executor = ProcessExecutor(2)
     try:
-        fashiondata.convert(
-            voc_dir / "annotations",
-            tmp_path / "shop.record",
-            src_format="voc",
-            dst_format="tfrecord",
-            images=str(voc_dir / "images"),
-            ctx=RunContext(executor=executor),
-        )
+        voc_to_tfrecord(voc_dir, tmp_path / "shop.record", ctx=RunContext(executor=executor))
     finally:
         executor.close()
     assert (tmp_path / "shop.record").read_bytes() == (fixtures / "tfrecord" / "shop.record").read_bytes()
