@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from typing import Any
 
 import click
-from fashiondata_cli.commands import (
-    balance,
-    convert,
-    dedupe,
-    demo,
-    detect,
-    evaluate,
-    fix,
-    formats,
-    info,
-    merge,
-    preview,
-    prune,
-    split,
-    stats,
-    validate,
-)
-from fashiondata_cli.commands import filter as filter_command
 
-import fashiondata
 from fashiondata.errors import FashionDataError
 
 EXIT_ERROR = 2
@@ -38,8 +20,45 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+#: The verbs, each defined by the module of its name under fashiondata_cli.commands.
+VERBS = (
+    "balance",
+    "convert",
+    "dedupe",
+    "demo",
+    "detect",
+    "evaluate",
+    "filter",
+    "fix",
+    "formats",
+    "info",
+    "merge",
+    "preview",
+    "prune",
+    "split",
+    "stats",
+    "validate",
+)
+
+
 class FashionDataGroup(click.Group):
-    """Maps FashionDataError and OSError to ``error: FILE: LOCATION: reason`` and exit 2, once."""
+    """Imports a verb's module only when that verb runs (or ``--help`` lists it), and maps
+    FashionDataError and OSError to ``error: FILE: LOCATION: reason`` and exit 2, once."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in VERBS:
+            return None
+        if cmd_name not in self.commands:
+            module = importlib.import_module(f"fashiondata_cli.commands.{cmd_name}")
+            self.add_command(module.command)
+        return self.commands[cmd_name]
+
+    def all_commands(self) -> dict[str, click.Command]:
+        """Every verb's command, by name (imports them all: for the docs and their tests)."""
+        return {name: command for name in VERBS if (command := self.get_command(click.Context(self), name))}
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -52,30 +71,9 @@ class FashionDataGroup(click.Group):
 
 
 @click.group(cls=FashionDataGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(fashiondata.__version__, prog_name="fashiondata")
+@click.version_option(package_name="fashiondata", prog_name="fashiondata")
 def cli() -> None:
     """Convert, filter, check and describe clothing and fashion segmentation datasets."""
-
-
-for module in (
-    convert,
-    evaluate,
-    fix,
-    formats,
-    info,
-    validate,
-    balance,
-    dedupe,
-    filter_command,
-    merge,
-    prune,
-    split,
-    detect,
-    preview,
-    stats,
-    demo,
-):
-    cli.add_command(module.command)
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import click
 import orjson
-from tqdm import tqdm
 
 from fashiondata.context import RunContext
 from fashiondata.executor import make_executor
@@ -124,17 +123,11 @@ class TqdmProgress:
         self.quiet = quiet
 
     def __call__(self, items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
-        return iter(
-            tqdm(
-                items,
-                total=total,
-                desc=desc,
-                file=sys.stderr,
-                disable=True if self.quiet else None,
-                leave=False,
-                unit="it",
-            )
-        )
+        if self.quiet or not sys.stderr.isatty():
+            return iter(items)
+        from tqdm import tqdm  # imported only when a bar is drawn: it costs ~0.1 s of start-up
+
+        return iter(tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False, unit="it"))
 
 
 def make_context(

@@ -18,21 +18,29 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from fashiondata import evaluate as evaluation
-from fashiondata import evaluate_semantic, filters, remote
+from fashiondata import filters, remote
 from fashiondata import prune as pruning
 from fashiondata.categories import parse_list, select_categories
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.io import check_destination, staged_dir, write_bytes_atomic
+from fashiondata.lazy import LazyModule
 from fashiondata.model import ImageRecord
 from fashiondata.registry import FormatSpec, get_format, sniff_format
 from fashiondata.report import Report
+
+if TYPE_CHECKING:
+    import yaml
+
+    from fashiondata import evaluate as evaluation
+    from fashiondata import evaluate_semantic
+else:  # NumPy, pycocotools and PyYAML only for the verbs that need them
+    yaml = LazyModule("yaml")
+    evaluation = LazyModule("fashiondata.evaluate")
+    evaluate_semantic = LazyModule("fashiondata.evaluate_semantic")
 
 PathLike = str | os.PathLike[str]
 

@@ -21,10 +21,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fashiondata import geometry
+from fashiondata.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyModule("numpy")
 
 #: Instances with more rings than this (specks of a mask) hang every ring from ring 0.
 MAX_TREE_RINGS = 16

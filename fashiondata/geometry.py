@@ -18,13 +18,18 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fashiondata.errors import ValidationError
+from fashiondata.lazy import LazyModule
 
-#: A flat ring ``[x1, y1, x2, y2, ...]``: a list or tuple of numbers, or a 1-D numpy array.
-Ring = Sequence[float] | np.ndarray
+if TYPE_CHECKING:
+    import numpy as np
+
+    #: A flat ring ``[x1, y1, x2, y2, ...]``: a list or tuple of numbers, or a 1-D numpy array.
+    Ring = Sequence[float] | np.ndarray
+else:
+    np = LazyModule("numpy")
 
 
 def ring_points(ring: Ring) -> np.ndarray:

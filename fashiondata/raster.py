@@ -3,21 +3,24 @@
 Polygons are rasterised in COCO's convention (pixel *i* spans [i, i+1)); RLE follows COCO's
 column-major run-length encoding. Masks are ``uint8`` H×W arrays of 0/1.
 
-Label masks (one class id per pixel) become rings with OpenCV's contour tracer, traced on pixel
-edges so that pycocotools fills them back to the same pixels (:func:`trace_components`).
+Label masks become rings in :mod:`fashiondata.tracing`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
-
-import cv2
-import numpy as np
-from pycocotools import mask as mask_utils
+from typing import TYPE_CHECKING
 
 from fashiondata.errors import ValidationError
+from fashiondata.lazy import LazyModule
 from fashiondata.model import BBox, Polygons, Rle
+
+if TYPE_CHECKING:
+    import numpy as np
+    from pycocotools import mask as mask_utils
+else:
+    np = LazyModule("numpy")
+    mask_utils = LazyModule("pycocotools.mask")
 
 
 def to_coco_rle(segmentation: Polygons | Rle, height: int, width: int) -> dict:
@@ -151,194 +154,3 @@ def masks_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two 0/1 masks (1.0 when both are empty)."""
     union = np.count_nonzero(a | b)
     return 1.0 if union == 0 else float(np.count_nonzero(a & b)) / union
-
-
-# ---------------------------------------------------------------- label masks to rings (opencv)
-
-
-class Component(NamedTuple):
-    """One 8-connected region of a binary mask: its outer ring and hole rings as (N, 2) int32
-    vertex arrays on pixel edges (absolute pixels), and its pixel count."""
-
-    outer: np.ndarray
-    holes: tuple[np.ndarray, ...]
-    area: int
-
-
-def trace_components(binary: np.ndarray, *, origin: tuple[int, int] = (0, 0)) -> list[Component]:
-    """The regions of a 0/1 mask with rings that follow pixel **edges**, not pixel centres.
-
-    Filling the rings in COCO's convention (pycocotools, even-odd) gives back the mask exactly.
-    OpenCV traces the boundary pixels (8-connected; holes are the foreground pixels around them);
-    each boundary pixel then contributes the corners of its outside edges, chosen by the direction
-    the trace came in and goes out (:data:`_CORNER_COUNT`). The rule was derived from, and is tested
-    against, tracing the mask at twice its size, where every boundary half-pixel is one corner.
-    ``origin`` (x, y) is added to every vertex (for masks cropped out of a larger image).
-
-    Examples:
-        >>> [c.outer.ravel().tolist() for c in trace_components(np.ones((1, 2), np.uint8))]
-        [[0, 0, 0, 1, 2, 1, 2, 0]]
-    """
-    return trace_many([(binary, origin)])[0]
-
-
-def trace_many(masks: Sequence[tuple[np.ndarray, tuple[int, int]]]) -> list[list[Component]]:
-    """:func:`trace_components` of several (mask, origin) pairs, converting every chain in one
-    vectorised pass (a label image's classes are traced together)."""
-    chains: list[np.ndarray] = []
-    shifts: list[tuple[int, int]] = []
-    hierarchies: list[Any] = []
-    for binary, origin in masks:
-        contours, hierarchy = cv2.findContours(binary.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
-        chains.extend(contours)
-        shifts.extend([origin] * len(contours))
-        hierarchies.append(hierarchy[0] if contours else ())
-    rings = _edge_rings(chains, np.array(shifts, dtype=np.int32).reshape(-1, 2)) if chains else []
-    traced = []
-    first = 0
-    for hierarchy in hierarchies:
-        own = rings[first : first + len(hierarchy)]
-        first += len(hierarchy)
-        traced.append(_components(own, hierarchy))
-    return traced
-
-
-def _components(rings: list[np.ndarray], hierarchy) -> list[Component]:
-    holes: dict[int, list[np.ndarray]] = {}
-    for index, (_next, _prev, _child, parent) in enumerate(hierarchy):
-        if parent >= 0:
-            holes.setdefault(int(parent), []).append(rings[index])
-    components = []
-    for index, (_next, _prev, _child, parent) in enumerate(hierarchy):
-        if parent < 0:
-            own_holes = tuple(holes.get(index, ()))
-            area = _ring_area(rings[index]) - sum(_ring_area(h) for h in own_holes)
-            components.append(Component(rings[index], own_holes, round(area)))
-    return components
-
-
-# Corners of a pixel in walking order (top-left, bottom-left, bottom-right, top-right) as offsets.
-_CORNERS = np.array([(0, 0), (0, 1), (1, 1), (1, 0)], dtype=np.int32)
-# Chain directions 0..7 = E, SE, S, SW, W, NW, N, NE (image coordinates), indexed by (dx+1)*3 + (dy+1);
-# 8 marks a chain of one pixel.
-_DIRECTION = np.array([5, 4, 3, 6, 8, 2, 7, 0, 1])
-# The first corner a pixel contributes, by incoming direction; its last, by outgoing direction.
-_ENTRY = np.array([1, 0, 0, 3, 3, 2, 2, 1, 0])
-_EXIT = np.array([2, 2, 1, 1, 0, 0, 3, 3, 3])
-# How many corners (1-5): around the outside from entry to exit; a spur (going back the way it
-# came along a diagonal) wraps the whole pixel, and so does a lone pixel (4 corners).
-_CORNER_COUNT = (_EXIT[None, :] - _ENTRY[:, None]) % 4 + 1
-_CORNER_COUNT[:8, :8][(_CORNER_COUNT[:8, :8] == 1) & (np.arange(8)[None, :] == (np.arange(8)[:, None] + 4) % 8)] = 5
-
-
-def _edge_rings(contours: Sequence[np.ndarray], shifts: np.ndarray) -> list[np.ndarray]:
-    """Boundary-pixel chains to pixel-edge rings, all chains at once, without repeated or
-    collinear vertices."""
-    sizes = np.fromiter((len(c) for c in contours), dtype=np.intp, count=len(contours))
-    ends = np.cumsum(sizes) - 1
-    starts = ends - sizes + 1
-    pixels = np.concatenate(contours).reshape(-1, 2)
-    following = np.arange(1, len(pixels) + 1)
-    following[ends] = starts
-    step = pixels[following] - pixels
-    outgoing = _DIRECTION[(step[:, 0] + 1) * 3 + step[:, 1] + 1]
-    before = np.arange(-1, len(pixels) - 1)
-    before[starts] = ends
-    incoming = outgoing[before]
-    owner = np.repeat(np.arange(len(sizes)), sizes)
-    # a pixel in the middle of a straight horizontal or vertical run adds only collinear corners
-    turning = (incoming != outgoing) | (outgoing % 2 == 1) | (outgoing == 8)
-    pixels, incoming, outgoing, owner = pixels[turning], incoming[turning], outgoing[turning], owner[turning]
-    counts = _CORNER_COUNT[incoming, outgoing]
-    source = np.repeat(np.arange(len(pixels)), counts)
-    offset = np.arange(len(source)) - np.repeat(np.cumsum(counts) - counts, counts)
-    points = pixels[source] + _CORNERS[(_ENTRY[incoming][source] + offset) % 4] + shifts[owner[source]]
-    return _drop_redundant(points, owner[source], len(sizes))
-
-
-def _drop_redundant(points: np.ndarray, owner: np.ndarray, count: int) -> list[np.ndarray]:
-    """Split points by ring, dropping each vertex equal to its predecessor, then each vertex in the
-    middle of a straight run (both cyclic within a ring)."""
-    for test in ("repeat", "collinear"):
-        sizes = np.bincount(owner, minlength=count)
-        ends = np.cumsum(sizes) - 1
-        starts = ends - sizes + 1
-        before = np.arange(-1, len(points) - 1)
-        before[starts[sizes > 0]] = ends[sizes > 0]
-        into = points - points[before]
-        if test == "repeat":
-            drop = (into == 0).all(axis=1) & (sizes[owner] > 1)
-        else:
-            out = np.empty_like(into)
-            out[:-1] = into[1:]
-            out[ends[sizes > 0]] = into[starts[sizes > 0]]
-            cross = into[:, 0] * out[:, 1] - into[:, 1] * out[:, 0]
-            dot = into[:, 0] * out[:, 0] + into[:, 1] * out[:, 1]
-            drop = (cross == 0) & (dot > 0) & (sizes[owner] > 3)
-        points, owner = points[~drop], owner[~drop]
-    sizes = np.bincount(owner, minlength=count)
-    return np.split(points, np.cumsum(sizes)[:-1])
-
-
-def _ring_area(points: np.ndarray) -> float:
-    return abs(float(cv2.contourArea(points.reshape(-1, 1, 2))))
-
-
-def simplify_component(component: Component, *, tolerance: float, relative: float) -> Component:
-    """Douglas-Peucker on every ring with ``min(tolerance, relative × size)`` pixels, ``size`` being
-    twice the region's pixel area over the length of all its rings (a disc's radius, a strap's
-    width), so that small and thin regions keep their shape.
-
-    Each ring becomes a subset of its vertices (so it stays inside the region's box) with at least
-    3 points. ``area`` stays the traced pixel count.
-    """
-    rings = (component.outer, *component.holes)
-    perimeter = sum(_ring_length(ring) for ring in rings)
-    epsilon = min(tolerance, relative * 2 * component.area / perimeter) if perimeter else 0.0
-    if epsilon < 0.5:  # below half a pixel Douglas-Peucker keeps every corner of a pixel outline
-        return component
-    outer, *holes = (_douglas_peucker(ring, epsilon) for ring in rings)
-    return Component(outer, tuple(holes), component.area)
-
-
-def _ring_length(points: np.ndarray) -> float:
-    return float(cv2.arcLength(points.reshape(-1, 1, 2), True))
-
-
-def _douglas_peucker(points: np.ndarray, epsilon: float) -> np.ndarray:
-    if len(points) <= 4:
-        return points
-    simplified = cv2.approxPolyDP(points.reshape(-1, 1, 2), epsilon, True).reshape(-1, 2)
-    return simplified if len(simplified) >= 3 else points
-
-
-def colors_to_labels(rgb: np.ndarray, lookup: np.ndarray) -> np.ndarray:
-    """Map an H×W×3 RGB image to labels with a 2**24-entry table indexed by ``r << 16 | g << 8 | b``."""
-    packed = rgb[..., 0].astype(np.uint32) << 16
-    packed |= rgb[..., 1].astype(np.uint32) << 8
-    packed |= rgb[..., 2]
-    return lookup[packed]
-
-
-def color_lookup(
-    colors: Sequence[tuple[int, int, int]], labels: Sequence[int], *, tolerance: int = 0, unknown: int = 0xFFFF
-) -> np.ndarray:
-    """The 2**24-entry uint16 table for :func:`colors_to_labels`: each colour maps to its label, and
-    so does every colour within ``tolerance`` per channel (the nearest colour wins where those
-    neighbourhoods meet); every other colour maps to ``unknown``."""
-    lookup = np.full(1 << 24, unknown, dtype=np.uint16)
-    if tolerance <= 0:
-        for (r, g, b), label in zip(colors, labels):
-            lookup[(r << 16) | (g << 8) | b] = label
-        return lookup
-    distance = np.full(1 << 24, 255, dtype=np.uint8)
-    steps = np.arange(-tolerance, tolerance + 1)
-    for (r, g, b), label in zip(colors, labels):
-        rs, gs, bs = (np.clip(c + steps, 0, 255) for c in (r, g, b))
-        cube_r, cube_g, cube_b = np.meshgrid(rs, gs, bs, indexing="ij")
-        keys = ((cube_r << 16) | (cube_g << 8) | cube_b).ravel()
-        far = np.maximum(np.maximum(abs(cube_r - r), abs(cube_g - g)), abs(cube_b - b)).ravel().astype(np.uint8)
-        closer = far < distance[keys]
-        lookup[keys[closer]] = label
-        distance[keys[closer]] = far[closer]
-    return lookup

@@ -25,7 +25,7 @@ def help_text(verb: str | None = None) -> str:
     root = click.Context(cli, info_name="fashiondata", **settings)
     if verb is None:
         return cli.get_help(root)
-    command = cli.commands[verb]
+    command = cli.all_commands()[verb]
     return command.get_help(click.Context(command, info_name=verb, parent=root))
 
 
@@ -35,8 +35,8 @@ def _page(command: str, text: str, intro: str = "") -> str:
 
 def pages() -> dict[str, str]:
     """File name → content of every page under docs/cli/."""
-    verbs = sorted(cli.commands)
-    links = "".join(f"- [{verb}]({verb}.md): {cli.commands[verb].get_short_help_str(WIDTH)}\n" for verb in verbs)
+    verbs = sorted(cli.all_commands())
+    links = "".join(f"- [{verb}]({verb}.md): {cli.all_commands()[verb].get_short_help_str(WIDTH)}\n" for verb in verbs)
     result = {"index.md": _page("fashiondata", help_text(), f"One page per verb:\n\n{links}\n")}
     for verb in verbs:
         result[f"{verb}.md"] = _page(f"fashiondata {verb}", help_text(verb))

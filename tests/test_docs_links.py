@@ -71,7 +71,7 @@ def test_readme_tour_has_ten_lines_using_only_real_verbs_and_flags() -> None:
     lines, commands = _tour_commands()
     assert lines == 10
     for words in commands:
-        assert words[0] == "fashiondata" and words[1] in cli.commands, words
+        assert words[0] == "fashiondata" and words[1] in cli.all_commands(), words
         help_text = CliRunner().invoke(cli, [words[1], "--help"], terminal_width=200).output
         flags = [w.split("=")[0] for w in words[2:] if w.startswith("-")]
         unknown = [f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", help_text)]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pycocotools import mask as mask_utils
 
-from fashiondata import raster
+from fashiondata import raster, tracing
 from fashiondata.context import RunContext
 from fashiondata.errors import FashionDataError
 from fashiondata.formats.tfexample import masked_crc32c
@@ -82,7 +82,7 @@ def test_compressed_and_uncompressed_rle_decode_alike(mask: np.ndarray) -> None:
 def test_mask_to_polygons_to_mask_is_identity(mask: np.ndarray) -> None:
     """Pixel-edge rings (holes bridged or as extra rings) fill back to the same pixels."""
     rebuilt = np.zeros_like(mask)
-    for component in raster.trace_components(mask):
+    for component in tracing.trace_components(mask):
         rebuilt |= raster.decode(Polygons((component.outer.ravel().tolist(),)), *mask.shape)
         for hole in component.holes:
             rebuilt &= 1 - raster.decode(Polygons((hole.ravel().tolist(),)), *mask.shape)

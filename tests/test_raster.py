@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from fashiondata import raster
+from fashiondata import raster, tracing
 from fashiondata.geometry import join_rings
 from fashiondata.model import BBox, Polygons, Rle
 
@@ -48,7 +48,7 @@ def test_masks_iou(a, b, iou):
     assert raster.masks_iou(a, b) == iou
 
 
-def _fill(components: list[raster.Component], height: int, width: int) -> np.ndarray:
+def _fill(components: list[tracing.Component], height: int, width: int) -> np.ndarray:
     rings = [r.ravel().tolist() for c in components for r in (c.outer, *c.holes)]
     return mask_utils.decode(mask_utils.frPyObjects([join_rings(rings)], height, width))[..., 0]
 
@@ -58,7 +58,7 @@ def test_traced_rings_fill_back_to_the_same_pixels(seed):
     rng = np.random.default_rng(seed)
     # noise at several densities: diagonal touches, one-pixel lines, holes, islands in holes
     mask = (rng.random((40, 50)) < (0.2 + 0.12 * seed)).astype(np.uint8)
-    components = raster.trace_components(mask)
+    components = tracing.trace_components(mask)
     assert np.array_equal(_fill(components, 40, 50), mask)
     assert sum(c.area for c in components) == int(mask.sum())
 
@@ -67,14 +67,14 @@ def test_traced_donut_has_one_hole_and_its_pixel_count():
     mask = np.zeros((9, 9), np.uint8)
     mask[1:8, 1:8] = 1
     mask[3:6, 3:6] = 0
-    (donut,) = raster.trace_components(mask)
+    (donut,) = tracing.trace_components(mask)
     assert len(donut.holes) == 1 and donut.area == 49 - 9
     assert sorted(map(tuple, donut.outer.tolist())) == [(1, 1), (1, 8), (8, 1), (8, 8)]
     assert sorted(map(tuple, donut.holes[0].tolist())) == [(3, 3), (3, 6), (6, 3), (6, 6)]
 
 
 def test_trace_origin_shifts_every_vertex():
-    (component,) = raster.trace_components(np.ones((1, 1), np.uint8), origin=(10, 20))
+    (component,) = tracing.trace_components(np.ones((1, 1), np.uint8), origin=(10, 20))
     assert sorted(map(tuple, component.outer.tolist())) == [(10, 20), (10, 21), (11, 20), (11, 21)]
 
 
@@ -83,25 +83,25 @@ def test_simplify_keeps_small_parts_and_simplifies_big_ones_within_tolerance():
     disc = ((xx - 150) ** 2 + (yy - 150) ** 2 < 120**2).astype(np.uint8)
     speck = np.zeros((10, 10), np.uint8)
     speck[3:6, 2:7] = 1
-    (big,) = raster.trace_components(disc)
-    (small,) = raster.trace_components(speck)
-    simple_big = raster.simplify_component(big, tolerance=1.0, relative=0.025)
+    (big,) = tracing.trace_components(disc)
+    (small,) = tracing.trace_components(speck)
+    simple_big = tracing.simplify_component(big, tolerance=1.0, relative=0.025)
     assert 3 <= len(simple_big.outer) < len(big.outer) / 2
     assert set(map(tuple, simple_big.outer.tolist())) <= set(map(tuple, big.outer.tolist()))  # a subset
-    assert raster.simplify_component(small, tolerance=1.0, relative=0.025) is small
+    assert tracing.simplify_component(small, tolerance=1.0, relative=0.025) is small
     assert raster.masks_iou(_fill([simple_big], 300, 300), disc) > 0.995
 
 
 def test_color_lookup_maps_exact_colours_and_marks_others_unknown():
-    lookup = raster.color_lookup([(0, 0, 0), (211, 211, 211)], [0, 5])
+    lookup = tracing.color_lookup([(0, 0, 0), (211, 211, 211)], [0, 5])
     rgb = np.array([[[0, 0, 0], [211, 211, 211], [211, 211, 212]]], np.uint8)
-    assert raster.colors_to_labels(rgb, lookup).tolist() == [[0, 5, 0xFFFF]]
+    assert tracing.colors_to_labels(rgb, lookup).tolist() == [[0, 5, 0xFFFF]]
 
 
 def test_color_tolerance_maps_near_colours_to_the_nearest_class():
-    lookup = raster.color_lookup([(100, 100, 100), (110, 100, 100)], [1, 2], tolerance=6)
+    lookup = tracing.color_lookup([(100, 100, 100), (110, 100, 100)], [1, 2], tolerance=6)
     rgb = np.array([[[97, 103, 100], [104, 100, 100], [106, 100, 100], [100, 100, 93]]], np.uint8)
-    assert raster.colors_to_labels(rgb, lookup).tolist() == [[1, 1, 2, 0xFFFF]]
+    assert tracing.colors_to_labels(rgb, lookup).tolist() == [[1, 1, 2, 0xFFFF]]
 
 
 def _doubled_reference(mask: np.ndarray) -> list[list[tuple[int, int]]]:
@@ -138,6 +138,6 @@ def _cyclic(points: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 def test_corner_rule_matches_tracing_at_twice_the_size(seed):
     rng = np.random.default_rng(100 + seed)
     mask = (rng.random((30, 30)) < 0.3 + 0.1 * seed).astype(np.uint8)
-    ours = [r for c in raster.trace_components(mask) for r in (c.outer, *c.holes)]
+    ours = [r for c in tracing.trace_components(mask) for r in (c.outer, *c.holes)]
     reference = _doubled_reference(mask)
     assert sorted(_cyclic([tuple(p) for p in r.tolist()]) for r in ours) == sorted(_cyclic(r) for r in reference)

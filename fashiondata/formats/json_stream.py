@@ -13,28 +13,41 @@ each annotation checks that the key agrees, so a nested key of the same name can
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 
 from fashiondata.errors import ParseError
+from fashiondata.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyModule("numpy")
 
 CHUNK = 8 << 20
 _IMAGE_ID = re.compile(rb'"image_id"\s*:\s*(-?\d+)')
 _OPEN = (ord("{"), ord("["))
 _CLOSE = (ord("}"), ord("]"))
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
-_STRUCTURAL = np.zeros(256, dtype=np.int64)
-_STRUCTURAL[[ord("{"), ord("[")]] = 1
-_STRUCTURAL[[ord("}"), ord("]")]] = -1
-_IS_BRACKET = np.zeros(256, dtype=bool)
-_IS_BRACKET[[ord("{"), ord("["), ord("}"), ord("]")]] = True
 ARRAY_KEYS = ("images", "annotations", "categories")
-_EMPTY_SPANS = np.zeros((0, 2), dtype=np.int64)
+
+
+@functools.cache
+def _byte_tables() -> tuple[np.ndarray, np.ndarray]:
+    """By byte value: +1 for ``{``/``[``, -1 for ``}``/``]``, 0 otherwise; and whether it is one of them."""
+    structural = np.zeros(256, dtype=np.int64)
+    structural[[ord("{"), ord("[")]] = 1
+    structural[[ord("}"), ord("]")]] = -1
+    return structural, structural != 0
+
+
+def _no_spans() -> np.ndarray:
+    return np.zeros((0, 2), dtype=np.int64)
 
 
 class DocumentIndex:
@@ -43,7 +56,7 @@ class DocumentIndex:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.arrays: dict[str, np.ndarray] = {key: _EMPTY_SPANS for key in ARRAY_KEYS}
+        self.arrays: dict[str, np.ndarray] = {key: _no_spans() for key in ARRAY_KEYS}
         self.present: set[str] = set()
         self.skeleton: dict[str, Any] = {}
         self.annotation_image_ids = np.zeros(0, dtype=np.int64)
@@ -56,16 +69,17 @@ def build_index(path: str) -> DocumentIndex:
     match_positions: list[np.ndarray] = []
     match_ids: list[np.ndarray] = []
     depth, in_string, backslashes = 0, False, 0
+    structural, is_bracket = _byte_tables()
     with open(path, "rb") as f:
         start = 0
         while start < size:
             data = os.pread(f.fileno(), CHUNK + 64, start)
             body = np.frombuffer(data, dtype=np.uint8, count=min(CHUNK, len(data)))
-            candidates = np.flatnonzero(_IS_BRACKET[body])
+            candidates = np.flatnonzero(is_bracket[body])
             outside, in_string, backslashes = _outside_strings(body, candidates, in_string, backslashes)
             positions = candidates[outside]
             characters = body[positions].astype(np.int64)
-            after = depth + np.cumsum(_STRUCTURAL[characters])
+            after = depth + np.cumsum(structural[characters])
             if len(positions):
                 depth = int(after[-1])
                 keep = after <= 3
@@ -116,7 +130,7 @@ def _read_structure(index: DocumentIndex, structure: np.ndarray) -> None:
             ):
                 raise ParseError(path, f"every element of {key} must be an object", f"/{key}")
             # the separators between elements are checked as each element is read (read_element)
-            index.arrays[key] = np.stack([starts, ends], axis=1) if len(starts) else _EMPTY_SPANS
+            index.arrays[key] = np.stack([starts, ends], axis=1) if len(starts) else _no_spans()
             index.present.add(key)
             pieces.append(os.pread(fd, value_start - cursor, cursor) + b"[]")
             cursor = value_end

@@ -21,7 +21,7 @@ comes from the mask and must match the image's header when the image exists.
 
 Instances: ``--instances per-class`` (default: one annotation per class present, every connected
 part a polygon ring of it) or ``components`` (one per 8-connected region). Rings follow pixel edges
-(:func:`fashiondata.raster.trace_components`), so pycocotools fills them back to the same pixels;
+(:func:`fashiondata.tracing.trace_components`), so pycocotools fills them back to the same pixels;
 ``--tolerance`` simplifies them (Douglas-Peucker, scaled down for small and thin parts). Holes:
 ``bridge`` (a zero-width cut joins each hole to its outer ring), ``rle`` (an instance with a hole
 becomes an exact RLE mask) or ``fill`` (lossy, counted). ``--min-area`` drops regions of fewer pixels
@@ -45,10 +45,7 @@ import io as _io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fashiondata import raster
 from fashiondata.context import RunContext
@@ -69,8 +66,19 @@ from fashiondata.io import (
     staged_dir,
     write_bytes_atomic,
 )
+from fashiondata.lazy import LazyModule
 from fashiondata.model import Annotation, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption, FormatSpec, register_format
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+
+    from fashiondata import tracing
+else:
+    cv2 = LazyModule("cv2")
+    np = LazyModule("numpy")
+    tracing = LazyModule("fashiondata.tracing")
 
 MASK_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".mat")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -152,7 +160,7 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
     fidelity: list[tuple[int, float]] = []
     specks = holes_filled = 0
     crops = list(iter_class_crops(labels))
-    traced = raster.trace_many([(crop, (0, 0)) for _, _, crop in crops])
+    traced = tracing.trace_many([(crop, (0, 0)) for _, _, crop in crops])
     for (class_id, (x, y), crop), components in zip(crops, traced):
         kept = [c for c in components if c.area >= settings.min_area]
         specks += len(components) - len(kept)
@@ -181,14 +189,14 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
 
 
 def _segmentation(
-    component: raster.Component, shape: tuple[int, int], settings: InstanceSettings
+    component: tracing.Component, shape: tuple[int, int], settings: InstanceSettings
 ) -> tuple[Polygons | Rle, bool]:
     """One region as a single bridged ring (holes cut in or filled), or as RLE when it has holes
     and ``--holes rle``; coordinates relative to the crop. The flag says whether it fills back to
     exactly the region's pixels (neither simplified nor hole-filled)."""
     if settings.holes == "rle" and component.holes:
         return raster.encode_mask(_region_mask(component, shape)), True
-    simple = raster.simplify_component(component, tolerance=settings.tolerance, relative=RELATIVE_TOLERANCE)
+    simple = tracing.simplify_component(component, tolerance=settings.tolerance, relative=RELATIVE_TOLERANCE)
     exact = simple is component and not (settings.holes == "fill" and component.holes)
     if settings.holes == "fill" or not simple.holes:
         return Polygons((simple.outer.ravel().tolist(),)), exact
@@ -196,7 +204,7 @@ def _segmentation(
     return Polygons((join_rings(rings),)), exact
 
 
-def _region_mask(component: raster.Component, shape: tuple[int, int]) -> np.ndarray:
+def _region_mask(component: tracing.Component, shape: tuple[int, int]) -> np.ndarray:
     rings = [component.outer.ravel().tolist(), *(h.ravel().tolist() for h in component.holes)]
     return raster.decode(Polygons((join_rings(rings),)), *shape)
 
@@ -238,7 +246,7 @@ def _lookup(colors: Mapping[int, tuple[int, int, int]], tolerance: int) -> np.nd
     if key not in _LOOKUPS:
         _LOOKUPS.clear()
         ids = list(colors)
-        _LOOKUPS[key] = raster.color_lookup([colors[i] for i in ids], ids, tolerance=tolerance, unknown=UNKNOWN)
+        _LOOKUPS[key] = tracing.color_lookup([colors[i] for i in ids], ids, tolerance=tolerance, unknown=UNKNOWN)
     return _LOOKUPS[key]
 
 
@@ -285,7 +293,7 @@ def _labels_from_pixels(decoded: np.ndarray, path: str, table: ClassTable, toler
         if np.array_equal(bgr[..., 0], bgr[..., 1]) and np.array_equal(bgr[..., 1], bgr[..., 2]):
             return np.ascontiguousarray(bgr[..., 0])  # grayscale stored as RGB
         raise ParseError(path, f"an RGB colour mask needs a class table with colours; {table.source} has none")
-    labels = raster.colors_to_labels(bgr[..., ::-1], _lookup(table.colors, tolerance))
+    labels = tracing.colors_to_labels(bgr[..., ::-1], _lookup(table.colors, tolerance))
     unknown = labels == UNKNOWN
     if unknown.any():
         y, x = np.unravel_index(int(np.argmax(unknown)), unknown.shape)

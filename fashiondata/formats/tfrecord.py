@@ -38,10 +38,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fashiondata import raster
 from fashiondata.context import RunContext
@@ -67,8 +64,16 @@ from fashiondata.io import (
     staged_dir,
     write_bytes_atomic,
 )
+from fashiondata.lazy import LazyModule
 from fashiondata.model import Annotation, BBox, Category, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption, FormatSpec, register_format
+
+if TYPE_CHECKING:
+    import cv2
+    import numpy as np
+else:
+    cv2 = LazyModule("cv2")
+    np = LazyModule("numpy")
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "bmp": "bmp", "webp": "webp"}
 _BOX_KEYS = ("image/object/bbox/xmin", "image/object/bbox/ymin", "image/object/bbox/xmax", "image/object/bbox/ymax")

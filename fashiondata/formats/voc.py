@@ -37,15 +37,14 @@ subfolder when records have one; polygons go to ``<polygon>`` (one per ring); RL
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fashiondata import raster
 from fashiondata.context import RunContext
@@ -53,12 +52,24 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
 from fashiondata.formats.label_map import read_label_map, table_for_names
 from fashiondata.io import image_size, join_inside, safe_relative_path, staged_dir
+from fashiondata.lazy import LazyModule
 from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
-)
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    etree = LazyModule("lxml.etree")
+
+
+@functools.cache
+def _parser() -> etree.XMLParser:
+    """lxml's parser with entity resolution, DTD loading and network access off."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
+    )
+
+
 _POLYGON_COORD = re.compile(r"([xy])(\d+)")
 _FLAGS = {"0": 0, "1": 1, "false": 0, "true": 1, "no": 0, "yes": 1}
 _UNREAD = ("part", "actions")
@@ -122,7 +133,7 @@ def format_number(value: float) -> str:
 def parse_xml(data: bytes, path: object) -> etree._Element:
     """The root element of a VOC file; syntax errors and entity declarations are ParseErrors."""
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
         line = error.position[0] if error.position else error.lineno
         raise ParseError(path, f"invalid XML: {error.msg}", f"line {line}" if line else None) from error

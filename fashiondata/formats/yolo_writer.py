@@ -25,7 +25,7 @@ Rules:
   zero-width cuts so that its fill is the union of the parts (:func:`fashiondata.batch_geometry.bridge_many`,
   a batched :func:`fashiondata.geometry.bridge_rings`) or,
   with ``--multipart split``, written one line per part; an RLE mask (COCO crowd regions) becomes
-  the rings traced on its pixel edges (:func:`fashiondata.raster.trace_components`), holes joined by
+  the rings traced on its pixel edges (:func:`fashiondata.tracing.trace_components`), holes joined by
   zero-width cuts; an annotation with a box only becomes its rectangle; every such change is counted;
 * a ring with fewer than 3 points or no area (after clipping) is dropped and counted;
 * negatives (images without a selected instance): ``--negatives verified`` writes an empty label
@@ -43,15 +43,15 @@ formatting millions of coordinates with ``%g`` would cost seconds).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 
 from fashiondata import geometry, raster
@@ -61,8 +61,17 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import FashionDataError, LossyConversionError, ValidationError
 from fashiondata.formats.coco import gc_paused, split_from_filename
 from fashiondata.io import safe_relative_path, staged_dir
+from fashiondata.lazy import LazyModule
 from fashiondata.model import BBox, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from fashiondata import tracing
+else:
+    np = LazyModule("numpy")
+    tracing = LazyModule("fashiondata.tracing")
 
 LINK_MODES = ("symlink", "hardlink", "copy", "none")
 MULTIPART_MODES = ("merge", "split")
@@ -208,7 +217,10 @@ def data_yaml(lists: Sequence[str], names: Sequence[str]) -> bytes:
 
 # ---------------------------------------------------------------- formatting (pure functions)
 
-_POW10 = 10.0 ** np.arange(0, 23)
+
+@functools.cache
+def _powers_of_ten() -> np.ndarray:
+    return 10.0 ** np.arange(0, 23)
 
 
 def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
@@ -220,12 +232,13 @@ def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> n
     >>> round_significant(np.array([0.1234564, 0.01234567, 0.0, 1.0])).tolist()
     [0.123456, 0.0123457, 0.0, 1.0]
     """
-    scale = np.full(values.shape, _POW10[digits])
+    pow10 = _powers_of_ten()
+    scale = np.full(values.shape, pow10[digits])
     small = values < 0.1
     if small.any():
         with np.errstate(divide="ignore"):
             exponent = np.floor(np.log10(values[small]))
-        scale[small] = _POW10[np.clip(digits - 1 - exponent, digits, 22).astype(np.intp)]
+        scale[small] = pow10[np.clip(digits - 1 - exponent, digits, 22).astype(np.intp)]
     return np.rint(values * scale) / scale
 
 
@@ -369,7 +382,7 @@ def rle_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
     crop, x0, y0 = rle_crop(rle)
     if not crop.size:
         return []
-    components = raster.trace_components(crop, origin=(x0, y0))
+    components = tracing.trace_components(crop, origin=(x0, y0))
     groups = [[c] for c in components] if split else [components]
     return join_many([[ring for c in group for ring in (c.outer, *c.holes) if len(ring) >= 3] for group in groups])
 
