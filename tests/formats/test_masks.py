@@ -19,7 +19,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import OutputExistsError, ParseError, ValidationError
-from fashiondata.formats.masks import InstanceSettings, image_stem, label_instances, read_labels
+from fashiondata.formats.masks import InstanceSettings, class_boxes, image_stem, label_instances, read_labels
 from fashiondata.formats.masks_classes import BUILTIN_TABLES, load_class_table, parse_classes_txt
 from fashiondata.model import Category, CategoryTable, ImageRecord, Polygons, Rle
 
@@ -127,6 +127,21 @@ def _two_legs_and_a_donut() -> np.ndarray:
     labels[2:15, 2:15] = 12  # a bag…
     labels[6:10, 6:11] = 0  # …with a hole (its strap loop)
     return labels
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("seed", range(6))
+def test_class_boxes_are_each_values_bounding_box(dtype, seed):
+    rng = np.random.default_rng(seed)
+    height, width = rng.integers(1, 30, 2)
+    labels = (rng.integers(0, 7, (height, width)) * (rng.random((height, width)) < 0.3)).astype(dtype) * (
+        300 if dtype == np.uint16 else 1
+    )
+    expected = []
+    for value in np.unique(labels[labels > 0]):
+        ys, xs = np.nonzero(labels == value)
+        expected.append((int(value), (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)))
+    assert class_boxes(labels) == expected
 
 
 def test_per_class_keeps_both_legs_in_one_instance():
