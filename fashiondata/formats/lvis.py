@@ -31,7 +31,6 @@ pointer. LVIS is written through the COCO writer (same keys, attributes kept), o
 
 from __future__ import annotations
 
-import dataclasses
 import mmap
 import os
 from collections.abc import Iterator, Sequence
@@ -146,14 +145,8 @@ def _iter_records(
     seen_annotations: set[int] = set()
     with coco.gc_paused():  # acyclic objects only: spare the collector walks over the whole document
         for index, obj in enumerate(images):
-            parsed = []
-            for position in grouped[obj["id"]]:
-                pointer = f"/annotations/{position}"
-                annotation = coco.parse_annotation(annotations[position], path, pointer)
-                coco.check_references(annotation, category_ids, seen_annotations, path, pointer)
-                parsed.append(annotation)
-            record = coco.parse_image(obj, path, f"/images/{index}", tuple(parsed), splits[index] or default_split)
-            yield dataclasses.replace(record, source=source)
+            parsed = coco.parse_annotations(annotations, grouped[obj["id"]], category_ids, seen_annotations, path)
+            yield coco.parse_image(obj, path, f"/images/{index}", parsed, splits[index] or default_split, source)
 
 
 # ---------------------------------------------------------------- read

@@ -225,3 +225,58 @@ def test_broken_input_raises_parse_error_with_its_place(tmp_path: Path, document
 )
 def test_split_comes_from_the_file_name(name: str, split: str | None) -> None:
     assert coco.split_from_filename(name) == split
+
+
+_ANNOTATION = {"id": 7, "image_id": 1, "category_id": 1, "bbox": [1.5, 2.0, 3.0, 4.0], "area": 6.0}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]]},  # the common shape
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0], [9, 9, 10, 9, 10, 10]], "iscrowd": 0},
+        {"segmentation": [[0, 0, 4, 0, 4, 3]], "bbox": [1, 2, 3, 4], "area": 6},  # ints
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "bbox": None, "area": None, "id": None},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "iscrowd": True},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "score": 0.5, "keypoints": [1, 2, 2]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "synset": "x.n.01"},  # an extra key
+        {"segmentation": {"size": [2, 2], "counts": [1, 2, 1]}, "iscrowd": 1},
+        {"segmentation": []},
+        {"segmentation": [[0.0, 0.0, 4.0, "x", 4.0, 3.0]]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0]]},
+        {"segmentation": [[]]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, float("nan")]]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "bbox": [1.0, 2.0, -3.0, 4.0]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "bbox": [1.0, 2.0, float("inf"), 4.0]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "area": float("nan")},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "category_id": 2},  # undeclared
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "category_id": [1]},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "id": 3},  # seen before
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "id": "7"},
+        {"segmentation": [[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]], "iscrowd": 2},
+    ],
+)
+def test_parse_annotations_matches_parse_annotation_and_check_references(changes: dict) -> None:
+    obj = {**_ANNOTATION, **changes}
+
+    def one_by_one() -> tuple:
+        seen = {3}
+        annotation = coco.parse_annotation(obj, "f.json", "/annotations/1")
+        coco.check_references(annotation, {1}, seen, "f.json", "/annotations/1")
+        return annotation, seen
+
+    def batched() -> tuple:
+        seen = {3}
+        (annotation,) = coco.parse_annotations(["unused", obj], [1], {1}, seen, "f.json")
+        return annotation, seen
+
+    try:
+        expected = one_by_one()
+    except ParseError as error:
+        with pytest.raises(ParseError) as raised:
+            batched()
+        assert (raised.value.reason, raised.value.location) == (error.reason, error.location)
+    else:
+        got = batched()
+        assert got == expected
+        assert [type(part) for part in got[0]] == [type(part) for part in expected[0]]
