@@ -141,3 +141,23 @@ def test_corner_rule_matches_tracing_at_twice_the_size(seed):
     ours = [r for c in tracing.trace_components(mask) for r in (c.outer, *c.holes)]
     reference = _doubled_reference(mask)
     assert sorted(_cyclic([tuple(p) for p in r.tolist()]) for r in ours) == sorted(_cyclic(r) for r in reference)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_join_traced_rings_is_join_rings_on_traced_and_random_rings(seed):
+    rng = np.random.default_rng(300 + seed)
+    mask = (rng.random((40, 40)) < 0.25 + 0.1 * seed).astype(np.uint8)
+    for component in tracing.trace_components(mask):
+        rings = [component.outer, *component.holes]
+        expected = join_rings([r.ravel().tolist() for r in rings])
+        assert tracing.join_traced_rings(rings).ravel().tolist() == expected
+    for _ in range(200):  # ties everywhere: points on a small grid, rings of 1-8 points
+        rings = [rng.integers(0, 12, (rng.integers(1, 9), 2)).astype(np.int32) for _ in range(rng.integers(1, 6))]
+        assert tracing.join_traced_rings(rings).ravel().tolist() == join_rings([r.ravel().tolist() for r in rings])
+
+
+def test_join_traced_rings_keeps_far_coordinates_exact():
+    outer = np.array([(0, 0), (0, 60000), (60000, 60000), (60000, 0)], np.int32)
+    hole = np.array([(40000, 40000), (40000, 40001), (40001, 40001)], np.int32)
+    joined = tracing.join_traced_rings([outer, hole]).ravel().tolist()
+    assert joined == join_rings([outer.ravel().tolist(), hole.ravel().tolist()])

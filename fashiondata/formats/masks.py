@@ -58,7 +58,6 @@ from fashiondata.formats.masks_classes import (
     load_class_table,
     voc_palette,
 )
-from fashiondata.geometry import join_rings
 from fashiondata.io import (
     image_size,
     join_inside,
@@ -203,7 +202,7 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
             areas = [float(sum(c.area for c in members)) for _, members in groups]
             iou = sum(c.area for c in kept) / sum(c.area for c in components)  # only dropped specks miss
         else:
-            iou, areas = raster.iou_with_mask(merged, crop)
+            iou, areas = raster.iou_with_mask([m if isinstance(m, Rle) else _polygons(m) for m in merged], crop)
         annotations.extend(
             Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape), area=area)
             for segmentation, area in zip(merged, areas)
@@ -214,7 +213,7 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
 
 def _segmentation(
     component: tracing.Component, shape: tuple[int, int], settings: InstanceSettings
-) -> tuple[Polygons | Rle, bool]:
+) -> tuple[tuple[np.ndarray, ...] | Rle, bool]:
     """One region as a single bridged ring (holes cut in or filled), or as RLE when it has holes
     and ``--holes rle``; coordinates relative to the crop. The flag says whether it fills back to
     exactly the region's pixels (neither simplified nor hole-filled)."""
@@ -223,35 +222,33 @@ def _segmentation(
     simple = tracing.simplify_component(component, tolerance=settings.tolerance, relative=RELATIVE_TOLERANCE)
     exact = simple is component and not (settings.holes == "fill" and component.holes)
     if settings.holes == "fill" or not simple.holes:
-        return Polygons((simple.outer.ravel().tolist(),)), exact
-    rings = [simple.outer.ravel().tolist(), *(h.ravel().tolist() for h in simple.holes)]
-    return Polygons((join_rings(rings),)), exact
+        return (simple.outer,), exact
+    return (tracing.join_traced_rings([simple.outer, *simple.holes]),), exact
 
 
 def _region_mask(component: tracing.Component, shape: tuple[int, int]) -> np.ndarray:
-    rings = [component.outer.ravel().tolist(), *(h.ravel().tolist() for h in component.holes)]
-    return raster.decode(Polygons((join_rings(rings),)), *shape)
+    return raster.decode(_polygons((tracing.join_traced_rings([component.outer, *component.holes]),)), *shape)
 
 
-def _merge(pieces: Sequence[Polygons | Rle], shape: tuple[int, int]) -> Polygons | Rle:
+def _polygons(rings: Sequence[np.ndarray], x: int = 0, y: int = 0) -> Polygons:
+    """Integer (N, 2) rings, moved by (x, y), as flat float rings."""
+    return Polygons(tuple((ring + (x, y)).astype(np.float64).ravel().tolist() for ring in rings))
+
+
+def _merge(pieces: Sequence[tuple[np.ndarray, ...] | Rle], shape: tuple[int, int]) -> tuple[np.ndarray, ...] | Rle:
     """Several regions of one instance: their rings side by side, or one RLE if any is RLE."""
-    if all(isinstance(p, Polygons) for p in pieces):
-        return Polygons(tuple(ring for p in pieces for ring in p.rings))  # type: ignore[union-attr]
+    if not any(isinstance(p, Rle) for p in pieces):
+        return tuple(ring for p in pieces for ring in p)
     union = np.zeros(shape, np.uint8)
     for piece in pieces:
-        union |= raster.decode(piece, *shape)
+        union |= raster.decode(piece if isinstance(piece, Rle) else _polygons(piece), *shape)
     return raster.encode_mask(union)
 
 
-def _shift(segmentation: Polygons | Rle, x: int, y: int, shape: tuple[int, int]) -> Polygons | Rle:
+def _shift(segmentation: tuple[np.ndarray, ...] | Rle, x: int, y: int, shape: tuple[int, int]) -> Polygons | Rle:
     """Crop coordinates to image coordinates."""
-    if isinstance(segmentation, Polygons):
-        return Polygons(
-            tuple(
-                (np.asarray(ring, dtype=np.float64).reshape(-1, 2) + (x, y)).ravel().tolist()
-                for ring in segmentation.rings
-            )
-        )
+    if not isinstance(segmentation, Rle):
+        return _polygons(segmentation, x, y)
     full = np.zeros(shape, np.uint8)
     crop = raster.decode(segmentation, *segmentation.size)
     full[y : y + crop.shape[0], x : x + crop.shape[1]] = crop
