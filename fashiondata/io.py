@@ -163,9 +163,11 @@ def image_bytes_size(data: bytes, path: object, location: str | None = None) -> 
 def image_header_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) from the header like :func:`image_size`, without the pixel limit."""
     with open(path, "rb") as f:
-        head = f.read(64)
+        head = f.read(_HEAD_BYTES)
         try:
-            size = _size_from_head(head) or (_jpeg_size(f, path) if head[:2] == b"\xff\xd8" else None)
+            size = _size_from_head(head[:64]) or (
+                (_jpeg_size_in(head) or _jpeg_size(f, path)) if head[:2] == b"\xff\xd8" else None
+            )
         except ValidationError as error:
             raise ParseError(path, str(error)) from error
     if size is None:
@@ -278,6 +280,37 @@ def _size_from_head(head: bytes) -> tuple[int, int] | None:
 
 
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+#: Bytes read at once for a header: a JPEG's frame header is in the first 4 KiB unless EXIF data
+#: (a thumbnail) comes first; then :func:`_jpeg_size` walks the file.
+_HEAD_BYTES = 4096
+
+
+def _jpeg_size_in(data: bytes) -> tuple[int, int] | None:
+    """:func:`_jpeg_size` over bytes already read: the size, or None when the frame header is not in
+    ``data`` or anything looks wrong (the file walker then decides, with its error messages)."""
+    end, i = len(data), 2
+    while True:
+        i = data.find(b"\xff", i)
+        if i < 0:
+            return None
+        while i < end and data[i] == 0xFF:
+            i += 1
+        if i + 3 > end:
+            return None
+        marker = data[i]
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            i += 1
+            continue
+        length = data[i + 1] << 8 | data[i + 2]
+        if marker in _SOF_MARKERS:
+            if i + 8 > end:
+                return None
+            return data[i + 6] << 8 | data[i + 7], data[i + 4] << 8 | data[i + 5]
+        if length < 2:
+            return None
+        i += 1 + length
 
 
 def _jpeg_size(f: IO[bytes], path: object) -> tuple[int, int]:

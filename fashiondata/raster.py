@@ -8,6 +8,7 @@ Label masks become rings in :mod:`fashiondata.tracing`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -118,8 +119,30 @@ def decode(segmentation: Polygons | Rle, height: int, width: int) -> np.ndarray:
 
 
 def mask_area(segmentation: Polygons | Rle, height: int, width: int) -> float:
-    """The number of mask pixels, as COCO's ``area`` (never the box area)."""
+    """The number of mask pixels, as COCO's ``area`` (never the box area).
+
+    Polygons whose rings all lie near the image (every real one) go straight to pycocotools' C
+    rasteriser as lists, merged only when there are several: the same pixels as :func:`to_coco_rle`
+    without its per-ring NumPy checks (a quarter of the cost of an area, DeepFashion2's ~100k).
+    """
+    if isinstance(segmentation, Polygons):
+        rings = [ring for ring in segmentation.rings if len(ring) >= 6]
+        if rings and all(_near_image(ring, height, width) for ring in rings):
+            rles = mask_utils.frPyObjects(rings, height, width)
+            return float(mask_utils.area(rles[0] if len(rles) == 1 else mask_utils.merge(rles)))
     return float(mask_utils.area(to_coco_rle(segmentation, height, width)))
+
+
+def _near_image(ring: Sequence[float], height: int, width: int) -> bool:
+    """Every vertex finite and within the margin :func:`_bounded` keeps as it is (x and y both checked
+    against the narrower bound: three C-level passes; a ring that fails takes the general path)."""
+    margin = width + height
+    return (
+        len(ring) % 2 == 0
+        and min(ring) >= -margin
+        and max(ring) <= min(width, height) + margin
+        and math.isfinite(sum(ring))  # NaN slips past min and max; huge ints were refused above
+    )
 
 
 def mask_bbox(segmentation: Polygons | Rle, height: int, width: int) -> BBox:
@@ -133,21 +156,6 @@ def encode_mask(mask: np.ndarray) -> Rle:
     """Compress a 0/1 mask into an :class:`Rle` with ``str`` counts, as COCO writes them."""
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return Rle(size=(int(rle["size"][0]), int(rle["size"][1])), counts=rle["counts"].decode("ascii"))
-
-
-def iou_with_mask(segmentations: Sequence[Polygons | Rle], mask: np.ndarray) -> tuple[float, list[float]]:
-    """IoU of the union of ``segmentations`` (rasterised as pycocotools does) with a 0/1 ``mask``,
-    and each segmentation's area; computed on run-length encodings, without decoding.
-
-    >>> iou_with_mask([Polygons(([0, 0, 2, 0, 2, 1, 0, 1],))], np.ones((1, 4), np.uint8))
-    (0.5, [2.0])
-    """
-    height, width = mask.shape
-    encoded = [to_coco_rle(s, height, width) for s in segmentations]
-    union = encoded[0] if len(encoded) == 1 else mask_utils.merge(encoded)
-    truth = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8, copy=False)))
-    iou = float(mask_utils.iou([union], [truth], [0])[0][0])
-    return iou, [float(a) for a in mask_utils.area(encoded)]
 
 
 def masks_iou(a: np.ndarray, b: np.ndarray) -> float:

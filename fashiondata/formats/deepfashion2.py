@@ -43,6 +43,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
@@ -176,13 +178,34 @@ class SlottedLandmarks(Sequence):
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
-            return list(self)[index]
+            return self.expanded()[index]
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
         offset = index - 3 * self.first
         return self.landmarks[offset] if 0 <= offset < len(self.landmarks) else 0
+
+    def expanded(self) -> list[float]:
+        """The 882 values as a new list (three C-level list operations)."""
+        start = 3 * self.first
+        return [0] * start + list(self.landmarks) + [0] * (3 * NUM_KEYPOINTS - start - len(self.landmarks))
+
+
+class SlottedKeypoints(Keypoints):
+    """Keypoints over :class:`SlottedLandmarks`: the visible count looks at the item's own slots only.
+
+    >>> SlottedKeypoints(SlottedLandmarks(1, [7, 8, 2, 0, 0, 0])).num_visible
+    1
+    """
+
+    __slots__ = ()
+
+    @property
+    def num_visible(self) -> int:
+        values = self.values
+        own = values.landmarks if isinstance(values, SlottedLandmarks) else values
+        return sum(1 for v in own[2::3] if v > 0)
 
 
 def item_keypoints(category_id: int, landmarks: Any, path: object, pointer: str) -> Keypoints:
@@ -199,7 +222,7 @@ def item_keypoints(category_id: int, landmarks: Any, path: object, pointer: str)
             path, f"category {category_id} needs {count} landmarks ({3 * count} numbers), got {size}", pointer
         )
     _check_numbers(landmarks, path, pointer)
-    return Keypoints(SlottedLandmarks(first, landmarks))
+    return SlottedKeypoints(SlottedLandmarks(first, landmarks))
 
 
 def parse_item(item: Any, path: object, pointer: str) -> tuple[Annotation, int]:
@@ -265,7 +288,7 @@ class ParseImage:
 
     def __call__(self, task: tuple[str, str, str, str | None]) -> tuple[ImageRecord | None, Counter[str]]:
         anno_path, image_path, file_name, split = task
-        doc = load_json(anno_path)
+        doc = _load_json(anno_path)
         if not isinstance(doc, dict):
             raise ParseError(anno_path, "a DeepFashion2 annotation must be a JSON object", "/")
         width, height = image_size(image_path)
@@ -311,6 +334,17 @@ class ParseImage:
         if self.area == "bbox" or annotation.segmentation is None:
             return annotation.bbox.area  # type: ignore[union-attr]
         return raster.mask_area(annotation.segmentation, height, width)
+
+
+def _load_json(path: str) -> Any:
+    """:func:`~fashiondata.formats.coco.load_json` without its path object on the common path; a
+    byte-order mark or a syntax error goes to it (it reports the line and column)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return load_json(path)
 
 
 # ---------------------------------------------------------------- finding the files
