@@ -152,7 +152,9 @@ def image_bytes_size(data: bytes, path: object, location: str | None = None) -> 
     """(width, height) of encoded image bytes from their header, checked against the pixel limit,
     before anything decodes them; None for a format whose header is not parsed here."""
     try:
-        size = _size_from_head(data[:64]) or (_jpeg_size(_io.BytesIO(data), path) if data[:2] == b"\xff\xd8" else None)
+        size = _size_from_head(data[:64]) or (
+            (_jpeg_size_in(data) or _jpeg_size(_io.BytesIO(data), path)) if data[:2] == b"\xff\xd8" else None
+        )
     except ValidationError as error:
         raise ParseError(path, str(error), location) from error
     if size is not None:

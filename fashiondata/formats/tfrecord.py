@@ -46,14 +46,6 @@ from fashiondata.dataset import Dataset
 from fashiondata.errors import OutputExistsError, ParseError, ValidationError
 from fashiondata.formats.label_map import FILE_NAME as LABEL_MAP_NAME
 from fashiondata.formats.label_map import format_label_map, labels_for, read_label_map
-from fashiondata.formats.tfexample import (
-    DecodeError,
-    RecordError,
-    decode_example,
-    encode_example,
-    frame_record,
-    iter_records,
-)
 from fashiondata.io import (
     image_bytes_size,
     image_format,
@@ -71,9 +63,12 @@ from fashiondata.registry import FormatOption, FormatSpec, register_format
 if TYPE_CHECKING:
     import cv2
     import numpy as np
+
+    from fashiondata.formats import tfexample
 else:
     cv2 = LazyModule("cv2")
     np = LazyModule("numpy")
+    tfexample = LazyModule("fashiondata.formats.tfexample")  # protobuf and crc32c: ~45 ms, only for TFRecords
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "bmp": "bmp", "webp": "webp"}
 _BOX_KEYS = ("image/object/bbox/xmin", "image/object/bbox/ymin", "image/object/bbox/xmax", "image/object/bbox/ymax")
@@ -192,13 +187,15 @@ class EncodeExample:
 
     def __call__(self, record: ImageRecord) -> tuple[bytes, dict[str, int], int]:
         path = join_inside(self.images_root, record.file_name)
-        image = path.read_bytes()
-        width, height = image_size(path)
+        with open(path, "rb") as f:
+            image = f.read()
+        size = image_bytes_size(image, path)  # the header of the bytes just read; other cases as image_size
+        width, height = size if size is not None and min(size) > 0 else image_size(path)
         if (width, height) != (record.width, record.height):
             raise ParseError(path, f"image is {width}x{height} but its annotation says {record.width}x{record.height}")
         lossy: Counter[str] = Counter()
         features = example_features(record, image, names=self.names, labels=self.labels, masks=self.masks, lossy=lossy)
-        return encode_example(features), dict(lossy), len(record.annotations)
+        return tfexample.encode_example(features), dict(lossy), len(record.annotations)
 
 
 # ---------------------------------------------------------------- decoding (pure functions)
@@ -401,21 +398,21 @@ def sources(path: str) -> list[str]:
 def _iter_examples(path: str, ctx: RunContext):
     """(where, ExampleImage) for each good record of one file, with the error policy applied."""
     try:
-        for index, offset, data in iter_records(path):
+        for index, offset, data in tfexample.iter_records(path):
             where = f"record {index} at byte {offset}"
-            if isinstance(data, RecordError):
+            if isinstance(data, tfexample.RecordError):
                 ctx.fail(data, f"{path}: {where}")
                 continue
             try:
-                features = decode_example(data)
-            except DecodeError as error:
+                features = tfexample.decode_example(data)
+            except tfexample.DecodeError as error:
                 ctx.fail(ParseError(path, f"not a tf.train.Example: {error}", where), f"{path}: {where}")
                 continue
             try:
                 yield where, parse_example(features, path, where)
             except ParseError as error:
                 ctx.fail(error, f"{path}: {where}")
-    except RecordError as error:
+    except tfexample.RecordError as error:
         ctx.fail(error, f"{path}: {error.location} and the rest of the file")
 
 
@@ -536,7 +533,7 @@ def write(
         files = [stack.enter_context(open_atomic(p, "wb", overwrite=True)) for p in paths]
         results = ctx.map_items(encoder, records, desc="write tfrecord", name_of=operator.attrgetter("file_name"))
         for index, (data, counts, count) in enumerate(results):
-            files[index % shards].write(frame_record(data))
+            files[index % shards].write(tfexample.frame_record(data))
             lossy.update(counts)
             written += 1
             annotations += count
