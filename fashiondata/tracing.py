@@ -221,13 +221,14 @@ def _closest_pair(source: np.ndarray, points: np.ndarray) -> tuple[int, int, int
     bound = (to_first * to_first).sum(axis=1).min()
     gap = np.maximum(np.maximum(points.min(axis=0) - source, source - points.max(axis=0)), 0)
     near = np.flatnonzero((gap * gap).sum(axis=1) <= bound)
-    dx = source[near, 0, None] - points[None, :, 0]
-    dy = source[near, 1, None] - points[None, :, 1]
-    d2 = dx * dx + dy * dy
-    nearest = d2.argmin(axis=0)
-    nearest_d2 = d2[nearest, np.arange(len(points))]
+    d2 = np.subtract.outer(points[:, 0], source[near, 0])  # (points, near sources), squared in place
+    dy = np.subtract.outer(points[:, 1], source[near, 1])
+    d2 *= d2
+    dy *= dy
+    d2 += dy
+    nearest_d2 = d2.min(axis=1)
     vertex = int(nearest_d2.argmin())
-    return vertex, int(near[nearest[vertex]]), int(nearest_d2[vertex])
+    return vertex, int(near[d2[vertex].argmin()]), int(nearest_d2[vertex])
 
 
 def colors_to_labels(rgb: np.ndarray, lookup: np.ndarray) -> np.ndarray:
