@@ -192,6 +192,10 @@ def join_traced_rings(rings: Sequence[np.ndarray]) -> np.ndarray:
         return parts[0] if parts else np.zeros((0, 2), np.int32)
     wide = max(int(np.abs(ring).max()) for ring in parts) > 32767  # a squared distance may pass 2**31
     parts = [ring.astype(np.int64 if wide else np.int32, copy=False) for ring in parts]
+    if len(parts) == 2:  # one hole (most often): out along the cut at vertex i, around the hole, back
+        outer, hole = parts
+        j, i, _ = _closest_pair(outer, hole)
+        return np.concatenate((outer[: i + 1], hole[j:], hole[: j + 1], outer[i:]))
     best_d2 = np.full(len(parts), np.iinfo(np.int64).max)
     best_link = [(0, 0, 0)] * len(parts)  # parent ring, parent vertex, own vertex
     in_tree = np.zeros(len(parts), dtype=bool)
