@@ -62,7 +62,7 @@ from fashiondata.errors import FashionDataError, LossyConversionError, Validatio
 from fashiondata.formats.coco import gc_paused, split_from_filename
 from fashiondata.io import safe_relative_path, staged_dir
 from fashiondata.lazy import LazyModule
-from fashiondata.model import BBox, ImageRecord, Polygons, Rle
+from fashiondata.model import Annotation, BBox, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption
 
 if TYPE_CHECKING:
@@ -158,8 +158,12 @@ def relative_image_path(record: ImageRecord) -> str:
     name = safe_relative_path(record.file_name)
     if not record.split:
         return name
-    split = safe_relative_path(record.split)
+    split = _safe_folder(record.split)
     return name if name.startswith(split + "/") else f"{split}/{name}"
+
+
+#: :func:`safe_relative_path` of split names, which repeat for every image.
+_safe_folder = functools.lru_cache(maxsize=256)(safe_relative_path)
 
 
 def label_relative_path(image_path: str) -> str:
@@ -335,50 +339,76 @@ def rle_crop(rle: Rle) -> tuple[np.ndarray, int, int]:
     return np.ascontiguousarray(crop), first_col + int(cols[0]), int(rows[0])
 
 
-def column_outline(rle: Rle) -> np.ndarray | None:
-    """The pixel-edge outline of an uncompressed RLE mask whose columns each hold one run of pixels,
-    overlapping the next column's (one region without holes: boxes, ellipses); None for any other mask.
+def column_outlines(rles: Sequence[Rle]) -> list[np.ndarray | None]:
+    """For each RLE mask, its pixel-edge outline when the mask is uncompressed and each of its columns
+    holds one run of pixels overlapping the next column's (one region without holes: boxes, ellipses);
+    None for any other mask. All masks are done at once, with numpy over their runs.
 
-    The ring runs along the tops of the columns, then back along their bottoms; collinear vertices
-    are dropped. Filling it in COCO's convention gives the mask back.
+    The ring runs along the tops of the columns, then back along their bottoms, without repeated
+    vertices or vertices in the middle of a straight edge. Filling it in COCO's convention gives the
+    mask back.
 
-    >>> column_outline(Rle((4, 3), [1, 2, 1, 2, 6])).tolist()   # rows 1-2 of column 0, rows 0-1 of column 1
-    [[0, 1], [1, 1], [1, 0], [2, 0], [2, 2], [1, 2], [1, 3], [0, 3]]
+    >>> [o if o is None else o.tolist() for o in column_outlines([Rle((4, 3), [1, 2, 1, 2, 6]), Rle((2, 2), [1, 2, 1])])]
+    [[[0, 1], [1, 1], [1, 0], [2, 0], [2, 2], [1, 2], [1, 3], [0, 3]], None]
     """
-    if rle.is_compressed:
-        return None
-    height = rle.size[0]
-    counts = np.asarray(rle.counts, dtype=np.int64)
+    outlines: list[np.ndarray | None] = [None] * len(rles)
+    listed = [i for i, rle in enumerate(rles) if not rle.is_compressed]
+    if not listed:
+        return outlines
+    lengths = np.array([len(rles[i].counts) for i in listed], dtype=np.int64)
+    counts = np.fromiter(chain.from_iterable(rles[i].counts for i in listed), np.int64, int(lengths.sum()))
+    run_mask = np.repeat(np.arange(len(listed)), lengths)
+    first_run = np.cumsum(lengths) - lengths
     ends = np.cumsum(counts)
-    filled = np.flatnonzero((np.arange(len(counts)) & 1).astype(bool) & (counts > 0))
-    if not len(filled):
-        return None
+    ends -= np.repeat(ends[first_run] - counts[first_run], lengths)  # pixel offsets within each mask
+    filled = np.flatnonzero(((np.arange(len(counts)) - first_run[run_mask]) & 1).astype(bool) & (counts > 0))
+    mask = run_mask[filled]
+    height = np.array([rles[i].size[0] for i in listed], dtype=np.int64)[mask]
     starts, stops = ends[filled] - counts[filled], ends[filled]
     columns = starts // height
-    if np.any((stops - 1) // height != columns) or np.any(np.diff(columns) != 1):
-        return None  # a run crosses into the next column, two runs share one, or a column is empty
     top, bottom = starts - columns * height, stops - columns * height
-    if np.any(top[1:] >= bottom[:-1]) or np.any(top[:-1] >= bottom[1:]):
-        return None  # neighbouring columns do not overlap
-    upper = np.stack([columns, top, columns + 1, top], axis=1).reshape(-1, 2)
-    lower = np.stack([columns + 1, bottom, columns, bottom], axis=1)[::-1].reshape(-1, 2)
-    return _drop_collinear(np.concatenate([upper, lower]))
+    bad = np.zeros(len(listed), dtype=bool)
+    bad[mask[(stops - 1) // height != columns]] = True  # a run crosses into the next column
+    same = mask[1:] == mask[:-1]
+    apart = (np.diff(columns) != 1) | (top[1:] >= bottom[:-1]) | (top[:-1] >= bottom[1:])
+    bad[mask[1:][same & apart]] = True  # two runs share a column, a column is empty, or neighbours do not meet
+    good = ~bad[mask]
+    mask, columns, top, bottom = mask[good], columns[good], top[good], bottom[good]
+    if not len(mask):
+        return outlines
+    # The staircase of tops left to right, then of bottoms right to left. A column boundary adds two
+    # vertices only where the height changes (else they would be a repeat and a vertex in the middle of
+    # a straight edge); the first and last columns add the corners.
+    first = np.r_[True, mask[1:] != mask[:-1]]
+    last = np.r_[mask[1:] != mask[:-1], True]
+    top_step = ~first & (top != np.r_[0, top[:-1]])
+    bottom_step = ~first & (bottom != np.r_[0, bottom[:-1]])
+    previous_top, previous_bottom = np.r_[0, top[:-1]], np.r_[0, bottom[:-1]]
+    upper_x = np.stack([columns, columns, columns + 1], axis=1)
+    upper_y = np.stack([previous_top, top, top], axis=1)
+    upper_keep = np.stack([top_step, first | top_step, last], axis=1)
+    lower_x = np.stack([columns + 1, columns, columns], axis=1)
+    lower_y = np.stack([bottom, bottom, previous_bottom], axis=1)
+    lower_keep = np.stack([last, first | bottom_step, bottom_step], axis=1)
+    runs = np.bincount(mask, minlength=len(listed))
+    run_start = np.cumsum(runs) - runs
+    reverse = 2 * run_start[mask] + runs[mask] - 1 - np.arange(len(mask))  # each mask's runs, last first
+    lower_x, lower_y, lower_keep = lower_x[reverse], lower_y[reverse], lower_keep[reverse]
+    xs = np.concatenate([upper_x[upper_keep], lower_x[lower_keep]])
+    ys = np.concatenate([upper_y[upper_keep], lower_y[lower_keep]])
+    owner = np.concatenate([np.repeat(mask, upper_keep.sum(axis=1)), np.repeat(mask, lower_keep.sum(axis=1))])
+    order = np.argsort(owner, kind="stable")
+    ring = np.stack([xs[order], ys[order]], axis=1)
+    sizes = np.bincount(owner, minlength=len(listed))
+    for index, part in zip(listed, np.split(ring, np.cumsum(sizes)[:-1])):
+        if len(part):
+            outlines[index] = part
+    return outlines
 
 
-def _drop_collinear(ring: np.ndarray) -> np.ndarray:
-    """The ring without repeated vertices and without vertices in the middle of a straight edge."""
-    ring = ring[np.any(ring != np.roll(ring, 1, axis=0), axis=1)]
-    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
-    turn = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
-    return ring[turn != 0]
-
-
-def rle_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
-    """The lines of an RLE mask: its regions traced on pixel edges, holes joined by zero-width cuts;
-    one line for the whole mask, or one per region with ``split``."""
-    outline = column_outline(rle)
-    if outline is not None:
-        return [outline.astype(np.float64).ravel()]
+def traced_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
+    """The lines of an RLE mask traced on its pixel edges, holes joined by zero-width cuts; one line
+    for the whole mask, or one per region with ``split``."""
     crop, x0, y0 = rle_crop(rle)
     if not crop.size:
         return []
@@ -390,17 +420,21 @@ def rle_rings(rle: Rle, *, split: bool) -> list[np.ndarray]:
 def complex_lines(items: Sequence[tuple[str, Any]], *, split: bool) -> list[list[np.ndarray]]:
     """The lines of each multi-part polygon (``("rings", rings)``) or RLE mask (``("rle", rle)``):
     parts merged by :func:`~fashiondata.batch_geometry.bridge_many` (all of a batch at once), or one
-    line per part with ``split``."""
-    lines: list[list[np.ndarray]] = []
+    line per part with ``split``; masks outlined from their runs (:func:`column_outlines`, all at
+    once) or else traced (:func:`traced_rings`)."""
+    lines: list[list[np.ndarray]] = [[] for _ in items]
     merging: list[int] = []
-    for kind, payload in items:
+    masks = [i for i, (kind, _) in enumerate(items) if kind == "rle"]
+    for index, outline in zip(masks, column_outlines([items[i][1] for i in masks])):
+        rle = items[index][1]
+        lines[index] = [outline.astype(np.float64).ravel()] if outline is not None else traced_rings(rle, split=split)
+    for index, (kind, payload) in enumerate(items):
         if kind == "rle":
-            lines.append(rle_rings(payload, split=split))
-        elif split:
-            lines.append([np.asarray(ring, dtype=np.float64) for ring in payload])
+            continue
+        if split:
+            lines[index] = [np.asarray(ring, dtype=np.float64) for ring in payload]
         else:
-            lines.append([])
-            merging.append(len(lines) - 1)
+            merging.append(index)
     if merging:
         merged = bridge_many([[geometry.ring_points(ring) for ring in items[i][1]] for i in merging])
         for index, ring in zip(merging, merged):
@@ -614,11 +648,15 @@ class _BatchBuilder:
         self.default_list = image_list_name(dataset.sources[0]) if len(dataset.sources) == 1 else "train"
         self.label_paths: set[str] = set()
         self.pending: dict[int, list[tuple[ImageRecord, str]]] = {}
+        self.list_names: dict[str, str] = {}
 
     def list_name(self, record: ImageRecord) -> str:
         """The image list a record goes to: its source file's, else its split's."""
         if record.source:
-            return image_list_name(record.source)
+            name = self.list_names.get(record.source)
+            if name is None:
+                name = self.list_names[record.source] = image_list_name(record.source)
+            return name
         return record.split or self.default_list
 
     def iter_batches(self, records: Iterable[ImageRecord]) -> Iterator[LabelBatch]:
@@ -665,7 +703,7 @@ class _BatchBuilder:
 
     def _batch(self, chunk: list[tuple[ImageRecord, str, str]]) -> LabelBatch:
         report = self.ctx.report
-        boxes, split_parts, index_of = self.boxes, self.split_parts, self.index_of
+        boxes, index_of = self.boxes, self.index_of
         label_paths: list[str] = []
         links: list[tuple[str, str] | None] = []
         sizes: list[tuple[int, int]] = []
@@ -688,39 +726,20 @@ class _BatchBuilder:
             sizes.append((record.width, record.height))
             expect.append(bool(record.annotations))
             kept.append((record, image_path))
+            lines_before = len(line_points)
             for ann in record.annotations:
                 seg = ann.segmentation
                 if ann.keypoints is not None:
                     report.lose(LOST_KEYPOINTS)
-                if boxes:
-                    box = ann.bbox or _segmentation_box(seg, record)
-                    if box is None:
-                        report.skip(SKIP_NO_GEOMETRY)
-                        continue
-                    flat.append((box.x, box.y, box.x + box.w, box.y + box.h))
-                    line_points.append(2)
-                elif type(seg) is Polygons and len(seg.rings) == 1:
-                    ring = seg.rings[0]
+                if not boxes and type(seg) is Polygons and len(rings := seg.rings) == 1:  # the common case
+                    ring = rings[0]
+                    points = len(ring) >> 1
                     flat.append(ring if not len(ring) & 1 else ring[:-1])  # a point needs two numbers
-                    line_points.append(len(ring) >> 1)
-                elif type(seg) is Polygons:
-                    complex_items.append(("rings", seg.rings))
-                    line_points.append(0)
-                    report.lose(LOST_SPLIT if split_parts else LOST_MERGED)
-                elif type(seg) is Rle:
-                    complex_items.append(("rle", seg))
-                    line_points.append(0)
-                    report.lose(LOST_RLE)
-                elif ann.bbox is not None:
-                    x, y, w, h = ann.bbox
-                    flat.append((x, y, x + w, y, x + w, y + h, x, y + h))
-                    line_points.append(4)
-                    report.lose(LOST_BOX_AS_POLYGON)
-                else:
-                    report.skip(SKIP_NO_GEOMETRY)
+                    line_points.append(points)
+                elif not self._add_other(ann, record, flat, line_points, complex_items):
                     continue
-                line_image.append(number)
                 line_class.append(index_of[ann.category_id])
+            line_image.extend([number] * (len(line_points) - lines_before))
         number = len(self.pending)
         while number in self.pending:
             number += 1
@@ -738,6 +757,42 @@ class _BatchBuilder:
             coords=np.fromiter(chain.from_iterable(flat), np.float64, total),
             complex=complex_items,
         )
+
+    def _add_other(
+        self,
+        ann: Annotation,
+        record: ImageRecord,
+        flat: list[Sequence[float]],
+        line_points: list[int],
+        complex_items: list[tuple[str, Any]],
+    ) -> bool:
+        """Add the line of an annotation that :meth:`_batch` does not take inline (a box with ``boxes``,
+        a multi-part polygon, an RLE mask or a box only); False when it has no geometry (counted)."""
+        report, seg = self.ctx.report, ann.segmentation
+        if self.boxes:
+            box = ann.bbox or _segmentation_box(seg, record)
+            if box is None:
+                report.skip(SKIP_NO_GEOMETRY)
+                return False
+            flat.append((box.x, box.y, box.x + box.w, box.y + box.h))
+            line_points.append(2)
+        elif type(seg) is Polygons:
+            complex_items.append(("rings", seg.rings))
+            line_points.append(0)
+            report.lose(LOST_SPLIT if self.split_parts else LOST_MERGED)
+        elif type(seg) is Rle:
+            complex_items.append(("rle", seg))
+            line_points.append(0)
+            report.lose(LOST_RLE)
+        elif ann.bbox is not None:
+            x, y, w, h = ann.bbox
+            flat.append((x, y, x + w, y, x + w, y + h, x, y + h))
+            line_points.append(4)
+            report.lose(LOST_BOX_AS_POLYGON)
+        else:
+            report.skip(SKIP_NO_GEOMETRY)
+            return False
+        return True
 
     def finish(self, result: BatchResult, lists: dict[str, list[str]]) -> None:
         """Take a worker's result: counts into the report, written images into their lists."""

@@ -386,8 +386,27 @@ def test_rle_lines_fill_back_to_the_mask(shape, fast):
     }
     mask = masks[shape].astype(np.uint8)
     rle = _uncompressed(mask)
-    assert (yolo_writer.column_outline(rle) is not None) == fast
-    lines = yolo_writer.rle_rings(rle, split=False)
+    assert (yolo_writer.column_outlines([rle])[0] is not None) == fast
+    (lines,) = yolo_writer.complex_lines([("rle", rle)], split=False)
     assert len(lines) == 1
     filled = mask_utils.decode(mask_utils.frPyObjects([lines[0].tolist()], 30, 40))[:, :, 0]
     assert np.array_equal(filled, mask)
+
+
+def test_column_outlines_of_many_masks_are_each_masks_own():
+    yy, xx = np.mgrid[0:30, 0:40] + 0.5
+    ellipse = ((xx - 20) / 15) ** 2 + ((yy - 15) / 9) ** 2 <= 1
+    masks = [
+        _uncompressed(ellipse.astype(np.uint8)),
+        _uncompressed((ellipse & ~(((xx - 20) / 6) ** 2 + ((yy - 15) / 4) ** 2 <= 1)).astype(np.uint8)),  # a hole
+        Rle((30, 40), [1200]),  # empty
+        _uncompressed(((xx > 5) & (xx < 30) & (yy > 3) & (yy < 20)).astype(np.uint8)),
+        Rle((2, 2), "04"),  # compressed: never outlined from runs
+        _uncompressed(((xx < 10) | (xx > 20)).astype(np.uint8)),  # an empty column between two parts
+        _uncompressed((xx < 1).astype(np.uint8)),  # one full column, first run empty
+    ]
+    together = yolo_writer.column_outlines(masks)
+    alone = [yolo_writer.column_outlines([m])[0] for m in masks]
+    assert [o is None for o in together] == [False, True, True, False, True, True, False]
+    assert all(a is None if t is None else np.array_equal(a, t) for t, a in zip(together, alone))
+    assert together[6].tolist() == [[0, 0], [1, 0], [1, 30], [0, 30]]
