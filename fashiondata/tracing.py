@@ -6,7 +6,7 @@ region's size; RGB colour masks to label masks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -43,33 +43,34 @@ def trace_many(masks: Sequence[tuple[np.ndarray, tuple[int, int]]]) -> list[list
     vectorised pass (a label image's classes are traced together)."""
     chains: list[np.ndarray] = []
     shifts: list[tuple[int, int]] = []
-    hierarchies: list[Any] = []
+    parents: list[list[int]] = []  # per mask, each contour's parent (-1: an outer ring)
     for binary, origin in masks:
         contours, hierarchy = cv2.findContours(binary.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
         chains.extend(contours)
         shifts.extend([origin] * len(contours))
-        hierarchies.append(hierarchy[0] if contours else ())
-    rings = _edge_rings(chains, np.array(shifts, dtype=np.int32).reshape(-1, 2)) if chains else []
+        parents.append(hierarchy[0][:, 3].tolist() if contours else [])
+    rings, areas = _edge_rings(chains, np.array(shifts, dtype=np.int32).reshape(-1, 2)) if chains else ([], [])
     traced = []
     first = 0
-    for hierarchy in hierarchies:
-        own = rings[first : first + len(hierarchy)]
-        first += len(hierarchy)
-        traced.append(_components(own, hierarchy))
+    for own in parents:
+        last = first + len(own)
+        traced.append(_components(rings[first:last], areas[first:last], own))
+        first = last
     return traced
 
 
-def _components(rings: list[np.ndarray], hierarchy) -> list[Component]:
-    holes: dict[int, list[np.ndarray]] = {}
-    for index, (_next, _prev, _child, parent) in enumerate(hierarchy):
+def _components(rings: list[np.ndarray], areas: list[float], parents: list[int]) -> list[Component]:
+    """Outer rings (no parent) with their holes; the area is the outer ring's minus its holes'."""
+    holes: dict[int, list[int]] = {}
+    for index, parent in enumerate(parents):
         if parent >= 0:
-            holes.setdefault(int(parent), []).append(rings[index])
+            holes.setdefault(parent, []).append(index)
     components = []
-    for index, (_next, _prev, _child, parent) in enumerate(hierarchy):
+    for index, parent in enumerate(parents):
         if parent < 0:
-            own_holes = tuple(holes.get(index, ()))
-            area = _ring_area(rings[index]) - sum(_ring_area(h) for h in own_holes)
-            components.append(Component(rings[index], own_holes, round(area)))
+            own = holes.get(index, ())
+            area = areas[index] - sum(areas[h] for h in own)
+            components.append(Component(rings[index], tuple(rings[h] for h in own), round(area)))
     return components
 
 
@@ -87,9 +88,9 @@ _CORNER_COUNT = (_EXIT[None, :] - _ENTRY[:, None]) % 4 + 1
 _CORNER_COUNT[:8, :8][(_CORNER_COUNT[:8, :8] == 1) & (np.arange(8)[None, :] == (np.arange(8)[:, None] + 4) % 8)] = 5
 
 
-def _edge_rings(contours: Sequence[np.ndarray], shifts: np.ndarray) -> list[np.ndarray]:
+def _edge_rings(contours: Sequence[np.ndarray], shifts: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
     """Boundary-pixel chains to pixel-edge rings, all chains at once, without repeated or
-    collinear vertices. Works on x and y as separate 1-D arrays (numpy gathers those much faster
+    collinear vertices, and each ring's enclosed area. Works on x and y as separate 1-D arrays (numpy gathers those much faster
     than rows of an (N, 2) array)."""
     sizes = np.fromiter((len(c) for c in contours), dtype=np.intp, count=len(contours))
     ends = np.cumsum(sizes) - 1
@@ -117,9 +118,11 @@ def _edge_rings(contours: Sequence[np.ndarray], shifts: np.ndarray) -> list[np.n
     return _drop_redundant(x, y, owner, len(sizes))
 
 
-def _drop_redundant(x: np.ndarray, y: np.ndarray, owner: np.ndarray, count: int) -> list[np.ndarray]:
+def _drop_redundant(
+    x: np.ndarray, y: np.ndarray, owner: np.ndarray, count: int
+) -> tuple[list[np.ndarray], list[float]]:
     """Split points by ring, dropping each vertex equal to its predecessor, then each vertex in the
-    middle of a straight run (both cyclic within a ring)."""
+    middle of a straight run (both cyclic within a ring); with each ring's area (shoelace)."""
     for test in ("repeat", "collinear"):
         sizes = np.bincount(owner, minlength=count)
         ends = np.cumsum(sizes) - 1
@@ -138,13 +141,15 @@ def _drop_redundant(x: np.ndarray, y: np.ndarray, owner: np.ndarray, count: int)
             keep = (cross != 0) | (dot <= 0) | (sizes[owner] <= 3)
         keep = np.flatnonzero(keep)
         x, y, owner = x[keep], y[keep], owner[keep]
+    sizes = np.bincount(owner, minlength=count)
+    ends = np.cumsum(sizes)
+    after = np.arange(1, len(x) + 1)
+    after[ends[sizes > 0] - 1] = (ends - sizes)[sizes > 0]
+    wide_x, wide_y = x.astype(np.int64), y.astype(np.int64)
+    twice_area = np.bincount(owner, weights=wide_x * wide_y[after] - wide_x[after] * wide_y, minlength=count)
     points = np.empty((len(x), 2), dtype=np.int32)
     points[:, 0], points[:, 1] = x, y
-    return np.split(points, np.cumsum(np.bincount(owner, minlength=count))[:-1])
-
-
-def _ring_area(points: np.ndarray) -> float:
-    return abs(float(cv2.contourArea(points.reshape(-1, 1, 2))))
+    return np.split(points, ends[:-1]), (np.abs(twice_area) / 2).tolist()
 
 
 def simplify_component(component: Component, *, tolerance: float, relative: float) -> Component:
