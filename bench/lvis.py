@@ -14,8 +14,11 @@ parts are placed at random and overlap in ~40% of multi-part instances).
 
 Each whole process is timed (wall clock) and its peak memory read from
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest process, workers included); the median of
-``--repeat`` runs is printed, after one uncounted warm-up run of each command. Measured processes
-run without ``PYTHONDONTWRITEBYTECODE`` (users have cached bytecode).
+``--repeat`` runs is printed, after one uncounted warm-up run of each command; runs of the commands
+are interleaved. Measured processes run without ``PYTHONDONTWRITEBYTECODE`` (users have cached
+bytecode), and each writes a new folder (all are deleted at the end: ext4 passes over inodes freed in
+the last minute when it allocates new ones, which made file creation up to ten times slower when a run
+followed the deletion of the previous run's 20,000 files).
 
     python bench/lvis.py --images 20000 --repeat 3
 """
@@ -43,6 +46,7 @@ PANTS = {
     1040: ("sweat_pants", ["sweat_pants"]),
     1122: ("trousers", ["trousers", "pants_(clothing)"]),
 }
+OUTPUT = "{output}"  # stands for each run's own output folder in a command
 MEASURE = (
     "import resource, subprocess, sys, time\n"
     "start = time.perf_counter()\n"
@@ -216,7 +220,7 @@ def main() -> None:
                 "convert",
                 "lvis2yolo",
                 str(source),
-                str(work / "ours"),
+                OUTPUT,
                 "-j",
                 str(args.workers),
                 "--quiet",
@@ -234,28 +238,31 @@ def main() -> None:
                     "convert_coco(sys.argv[1], sys.argv[2], use_segments=True, cls91to80=False, lvis=True)"
                 ),
                 str(labels),
-                str(work / "ultralytics"),
+                OUTPUT,
             ]
         else:
             print(
                 f"note: ultralytics is not importable by {args.peer_python} (pip install 'fashiondata[bench]', "
                 "or give --peer-python): its row is skipped"
             )
-        results = {}
-        for name, command in runs.items():
-            samples = []
-            for run in range(args.repeat + 1):  # run 0 warms up (bytecode, page cache) and is not counted
-                for output in ("ours", "ultralytics"):  # outside the timing: deleting 20k files is slow
-                    shutil.rmtree(work / output, ignore_errors=True)
-                os.sync()  # and its journal writes must not land in the next run
-                sample = measure(command)
+        samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in runs}
+        for run in range(args.repeat + 1):  # run 0 warms up (bytecode, page cache) and is not counted
+            for name, command in runs.items():  # interleaved: a change of load touches every command
+                # every run writes a new folder, all deleted at the end: ext4 skips inodes freed in the
+                # last minute when it allocates, so writing just after deleting 20,000 files is slower
+                output = str(work / f"out-{len(os.listdir(work))}")
+                os.sync()  # the previous run's writes must not land in this one
+                sample = measure([output if a == OUTPUT else a for a in command])
                 if run:
-                    samples.append(sample)
-            results[name] = (
-                statistics.median(s[0] for s in samples),
-                max(s[1] for s in samples),
-                statistics.median(s[2] for s in samples),
+                    samples[name].append(sample)
+        results = {
+            name: (
+                statistics.median(s[0] for s in runs_of),
+                max(s[1] for s in runs_of),
+                statistics.median(s[2] for s in runs_of),
             )
+            for name, runs_of in samples.items()
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -511,10 +511,11 @@ class WriteLabelBatch:
         """Normalise, clip (counted), drop degenerate lines (counted); returns the lines' image,
         class, value count and values (points, or cx cy w h rows)."""
         points /= np.repeat(batch.sizes[image], counts, axis=0)
-        outside = ((points < 0) | (points > 1)).any(axis=1)
-        if outside.any():
-            clipped = np.add.reduceat(outside, np.cumsum(counts) - counts)
-            result.lossy[LOST_CLIPPED] += int(np.count_nonzero(clipped))
+        numbers = points.ravel()
+        outside = np.flatnonzero((numbers < 0) | (numbers > 1))  # few: find their lines by position
+        if len(outside):
+            line_ends = 2 * np.cumsum(counts)
+            result.lossy[LOST_CLIPPED] += len(np.unique(np.searchsorted(line_ends, outside, side="right")))
             np.clip(points, 0.0, 1.0, out=points)
         if self.boxes:
             corners = points.reshape(-1, 4)
@@ -525,7 +526,10 @@ class WriteLabelBatch:
             value_counts = np.full(int(np.count_nonzero(keep)), 4)
         else:
             keep = counts >= 3
-            keep[keep] = polygon_areas(points[np.repeat(keep, counts)], counts[keep]) > 1e-12
+            if keep.all():  # the usual case: no copy of the points
+                keep = polygon_areas(points, counts) > 1e-12
+            else:
+                keep[keep] = polygon_areas(points[np.repeat(keep, counts)], counts[keep]) > 1e-12
             kept_values = points[np.repeat(keep, counts)] if not keep.all() else points
             value_counts = 2 * counts[keep]
         if not keep.all():
