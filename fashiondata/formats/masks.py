@@ -66,7 +66,7 @@ from fashiondata.io import (
     write_bytes_atomic,
 )
 from fashiondata.lazy import LazyModule
-from fashiondata.model import Annotation, CategoryTable, ImageRecord, Polygons, Rle
+from fashiondata.model import Annotation, BBox, CategoryTable, ImageRecord, Polygons, Rle
 from fashiondata.registry import FormatOption, FormatSpec, register_format
 
 if TYPE_CHECKING:
@@ -206,8 +206,7 @@ def label_instances(labels: np.ndarray, settings: InstanceSettings) -> Instances
         else:
             iou, areas = _fidelity(merged, crop)
         annotations.extend(
-            Annotation(category_id=class_id, segmentation=_shift(segmentation, x, y, labels.shape), area=area)
-            for segmentation, area in zip(merged, areas)
+            _placed(class_id, segmentation, area, x, y, labels.shape) for segmentation, area in zip(merged, areas)
         )
         fidelity.append((class_id, float(iou)))
     return Instances(tuple(annotations), tuple(fidelity), specks, holes_filled)
@@ -269,14 +268,23 @@ def _merge(pieces: Sequence[tuple[np.ndarray, ...] | Rle], shape: tuple[int, int
     return raster.encode_mask(union)
 
 
-def _shift(segmentation: tuple[np.ndarray, ...] | Rle, x: int, y: int, shape: tuple[int, int]) -> Polygons | Rle:
-    """Crop coordinates to image coordinates."""
-    if not isinstance(segmentation, Rle):
-        return _polygons(segmentation, x, y)
-    full = np.zeros(shape, np.uint8)
-    crop = raster.decode(segmentation, *segmentation.size)
-    full[y : y + crop.shape[0], x : x + crop.shape[1]] = crop
-    return raster.encode_mask(full)
+def _placed(
+    class_id: int, segmentation: tuple[np.ndarray, ...] | Rle, area: float, x: int, y: int, shape: tuple[int, int]
+) -> Annotation:
+    """The annotation in image coordinates (crop moved to (x, y)). Polygons get their box here, in
+    the worker, from the integer vertices: the same box writers would derive from the rings."""
+    if isinstance(segmentation, Rle):
+        full = np.zeros(shape, np.uint8)
+        crop = raster.decode(segmentation, *segmentation.size)
+        full[y : y + crop.shape[0], x : x + crop.shape[1]] = crop
+        return Annotation(class_id, segmentation=raster.encode_mask(full), area=area)
+    points = np.concatenate(segmentation) + (x, y)
+    low, high = points.min(axis=0).tolist(), points.max(axis=0).tolist()
+    flat = points.astype(np.float64).ravel().tolist()
+    ends = np.cumsum([2 * len(ring) for ring in segmentation]).tolist()
+    rings = tuple(flat[start:end] for start, end in zip([0, *ends], ends))
+    box = BBox.from_xyxy(float(low[0]), float(low[1]), float(high[0]), float(high[1]))
+    return Annotation(class_id, box, Polygons(rings), area=area)
 
 
 # ---------------------------------------------------------------- decoding masks (file → labels)
