@@ -50,6 +50,7 @@ from fashiondata import raster
 from fashiondata.context import RunContext
 from fashiondata.dataset import Dataset
 from fashiondata.errors import ParseError, ValidationError
+from fashiondata.formats.coco import gc_paused
 from fashiondata.formats.label_map import read_label_map, table_for_names
 from fashiondata.io import image_size, join_inside, safe_relative_path, staged_dir
 from fashiondata.lazy import LazyModule
@@ -73,6 +74,9 @@ def _parser() -> etree.XMLParser:
 _POLYGON_COORD = re.compile(r"([xy])(\d+)")
 _FLAGS = {"0": 0, "1": 1, "false": 0, "true": 1, "no": 0, "yes": 1}
 _UNREAD = ("part", "actions")
+_FLAG_TAGS = ("truncated", "difficult", "occluded")
+_BOX_TAGS = ("xmin", "ymin", "xmax", "ymax")
+_OBJECT_TEXT_TAGS = frozenset(("name", "pose", *_FLAG_TAGS))
 
 
 class VocObject(NamedTuple):
@@ -208,18 +212,24 @@ def parse_object(element: etree._Element, path: object, location: str, unread: C
         elif tag in _UNREAD and unread is not None:
             unread[tag] += 1
     if unread is not None:
-        unread.update(tag for tag in _UNREAD if tag in children)
-    name = _text(children, "name")
+        for tag in _UNREAD:
+            if tag in children:
+                unread[tag] += 1
+    texts = {tag: child.text for tag, child in children.items() if tag in _OBJECT_TEXT_TAGS}
+    name = texts.get("name")
+    name = name.strip() if name is not None else None
     if not name:
         raise ParseError(path, "object has no <name>", f"{location}/name")
     attributes: dict[str, Any] = {}
-    pose = _text(children, "pose")
+    pose = texts.get("pose")
     if pose is not None:
-        attributes["pose"] = pose
-    for tag in ("truncated", "difficult", "occluded"):
-        text = _text(children, tag)
+        attributes["pose"] = pose.strip()
+    for tag in _FLAG_TAGS:
+        text = texts.get(tag)
+        text = text.strip() if text is not None else None
         if text:
-            attributes[tag] = _flag(text, path, f"{location}/{tag}")
+            value = _FLAGS.get(text.lower())
+            attributes[tag] = value if value is not None else _flag(text, path, f"{location}/{tag}")
     rings = [
         parse_polygon(polygon, path, f"{location}/polygon[{index}]")
         for index, polygon in enumerate(polygon_elements, 1)
@@ -228,9 +238,9 @@ def parse_object(element: etree._Element, path: object, location: str, unread: C
     box_element = children.get("bndbox")
     if box_element is not None:
         box = _first_children(box_element)
-        xmin, ymin, xmax, ymax = (
-            parse_number(_text(box, tag), path, f"{location}/bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")
-        )
+        xmin, ymin, xmax, ymax = [
+            parse_number(box[tag].text if tag in box else None, path, f"{location}/bndbox/{tag}") for tag in _BOX_TAGS
+        ]
         if xmax < xmin or ymax < ymin:
             raise ParseError(
                 path, f"box has xmax < xmin or ymax < ymin: {[xmin, ymin, xmax, ymax]}", f"{location}/bndbox"
@@ -384,7 +394,8 @@ class ParseVocFile:
     images_root: str | None = None
 
     def __call__(self, path: str) -> tuple[str, VocImage]:
-        return path, parse_voc(Path(path).read_bytes(), path, images_root=self.images_root)
+        with open(path, "rb") as f:
+            return path, parse_voc(f.read(), path, images_root=self.images_root)
 
 
 def read(paths: Sequence[str], ctx: RunContext, *, images: str | None = None, label_map: str | None = None) -> Dataset:
@@ -395,24 +406,25 @@ def read(paths: Sequence[str], ctx: RunContext, *, images: str | None = None, la
     fixed = read_label_map(label_map) if label_map else None
     parsed: list[tuple[str, VocImage]] = []
     seen: dict[str, str] = {}
-    for path, image in ctx.map_items(ParseVocFile(images), files, desc="read voc"):
-        if image.file_name in seen:
-            ctx.fail(
-                ParseError(
+    with gc_paused():  # acyclic objects only: no collector walks over the files parsed so far
+        for path, image in ctx.map_items(ParseVocFile(images), files, desc="read voc"):
+            if image.file_name in seen:
+                ctx.fail(
+                    ParseError(
+                        path,
+                        f"filename {image.file_name!r} is also annotated by {seen[image.file_name]}",
+                        "/annotation/filename",
+                    ),
                     path,
-                    f"filename {image.file_name!r} is also annotated by {seen[image.file_name]}",
-                    "/annotation/filename",
-                ),
-                path,
-            )
-            continue
-        seen[image.file_name] = path
-        for reason, count in image.unread:
-            ctx.report.skip(reason, count=count)
-        parsed.append((path, image))
-    table = _table(parsed, fixed, label_map)
-    ids = {c.name: c.id for c in table}
-    records = tuple(to_record(image, ids) for _, image in parsed)
+                )
+                continue
+            seen[image.file_name] = path
+            for reason, count in image.unread:
+                ctx.report.skip(reason, count=count)
+            parsed.append((path, image))
+        table = _table(parsed, fixed, label_map)
+        ids = {c.name: c.id for c in table}
+        records = tuple(to_record(image, ids) for _, image in parsed)
     return Dataset(table, records, {}, tuple(paths))
 
 
