@@ -240,6 +240,59 @@ def _closest_pair(source: np.ndarray, points: np.ndarray) -> tuple[int, int, int
     return vertex, int(near[d2[vertex].argmin()]), int(nearest_d2[vertex])
 
 
+class ColorHash(NamedTuple):
+    """Exact colours → labels through 256 slots, for labels below 256: a BGR pixel falls into slot
+    ``(T_b[b] + T_g[g] + T_r[r]) mod 256`` (tabulation hashing with seeded random byte tables).
+    Each slot holds one colour and its label; a pixel that differs from its slot's colour is not
+    in the table. Every step is an OpenCV look-up table on one channel (twice as fast as the
+    2**24-entry table, whose index array alone is 4 bytes a pixel)."""
+
+    tables: np.ndarray  # (3, 256) uint8: T_b, T_g, T_r
+    labels: np.ndarray  # (256,) uint8: the label of each slot's colour
+    colors: np.ndarray  # (3, 256) uint8: each slot's B, G and R; an empty slot's colour hashes elsewhere
+
+
+def color_hash(colors: Sequence[tuple[int, int, int]], labels: Sequence[int]) -> ColorHash | None:
+    """The :class:`ColorHash` of RGB ``colors``, or None when a label passes 255 or no seeded
+    table puts every colour in its own slot."""
+    if len(colors) > 64 or any(not 0 <= label <= 255 for label in labels):
+        return None
+    bgr = np.array([(b, g, r) for r, g, b in colors], dtype=np.intp).reshape(-1, 3)
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        tables = rng.integers(0, 256, (3, 256), dtype=np.intp)
+        slots = tables[[0, 1, 2], bgr].sum(axis=1) % 256
+        if len(np.unique(slots)) < len(slots):
+            continue
+        table_labels = np.zeros(256, dtype=np.uint8)
+        table_colors = np.zeros((3, 256), dtype=np.uint8)  # black: a stranger to every other slot
+        black = int(tables[:, 0].sum() % 256)
+        if black not in slots:  # black's own slot gets a blue that hashes elsewhere
+            table_colors[0, black] = np.flatnonzero(tables[0] != tables[0, 0])[0]
+        table_labels[slots] = labels
+        table_colors[:, slots] = bgr.T
+        return ColorHash(tables.astype(np.uint8), table_labels, table_colors)
+    return None
+
+
+def hashed_colors_to_labels(bgr: np.ndarray, hashed: ColorHash, *, unknown: int = 0xFFFF) -> np.ndarray:
+    """Map an H×W×3 uint8 BGR image to labels with :func:`color_hash` tables: uint8 when every
+    colour is in the table, else uint16 with ``unknown`` where a colour is not."""
+    channels = cv2.split(np.ascontiguousarray(bgr))
+    slot = cv2.LUT(channels[0], hashed.tables[0])
+    for channel, table in zip(channels[1:], hashed.tables[1:]):
+        slot += cv2.LUT(channel, table)  # bytes wrap around: the sum mod 256
+    labels = cv2.LUT(slot, hashed.labels)
+    if all(np.array_equal(cv2.LUT(slot, colors), channel) for channel, colors in zip(channels, hashed.colors)):
+        return labels
+    stray = np.zeros(slot.shape, dtype=bool)
+    for channel, colors in zip(channels, hashed.colors):
+        stray |= cv2.LUT(slot, colors) != channel
+    wide = labels.astype(np.uint16)
+    wide[stray] = unknown
+    return wide
+
+
 def colors_to_labels(rgb: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     """Map an H×W×3 RGB image to labels with a 2**24-entry table indexed by ``r << 16 | g << 8 | b``."""
     packed = rgb[..., 0].astype(np.uint32) << 16

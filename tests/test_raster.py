@@ -161,3 +161,24 @@ def test_join_traced_rings_keeps_far_coordinates_exact():
     hole = np.array([(40000, 40000), (40000, 40001), (40001, 40001)], np.int32)
     joined = tracing.join_traced_rings([outer, hole]).ravel().tolist()
     assert joined == join_rings([outer.ravel().tolist(), hole.ravel().tolist()])
+
+
+@pytest.mark.parametrize("table", ["deepfashion-mm", "fashionista"])
+def test_color_hash_gives_the_lookup_table_labels_and_catches_every_other_colour(table):
+    from fashiondata.formats.masks_classes import load_class_table
+
+    colors = load_class_table(table).colors
+    ids = sorted(colors)
+    rgb = [colors[i] for i in ids]
+    hashed, lookup = tracing.color_hash(rgb, ids), tracing.color_lookup(rgb, ids)
+    rng = np.random.default_rng(7)
+    known = np.array(rgb, np.uint8)[rng.integers(0, len(ids), 5000)]
+    near = np.clip(known.astype(int) + rng.integers(-1, 2, known.shape), 0, 255).astype(np.uint8)  # one step off
+    image = np.concatenate([known, near, rng.integers(0, 256, (20000, 3), dtype=np.uint8)]).reshape(60, -1, 3)
+    expected = tracing.colors_to_labels(image, lookup)
+    assert (expected == 0xFFFF).any() and (expected != 0xFFFF).any()
+    assert np.array_equal(tracing.hashed_colors_to_labels(image[..., ::-1], hashed), expected)
+    labels = tracing.hashed_colors_to_labels(known.reshape(50, 100, 3)[..., ::-1], hashed)
+    assert labels.dtype == np.uint8 and np.array_equal(
+        labels, tracing.colors_to_labels(known.reshape(50, 100, 3), lookup)
+    )

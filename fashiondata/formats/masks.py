@@ -41,6 +41,7 @@ without a mask cannot be drawn (counted).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io as _io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -303,6 +304,12 @@ def _lookup(colors: Mapping[int, tuple[int, int, int]], tolerance: int) -> np.nd
     return _LOOKUPS[key]
 
 
+@functools.lru_cache(maxsize=4)
+def _color_hash(colors: tuple[tuple[int, tuple[int, int, int]], ...]) -> tracing.ColorHash | None:
+    """The 256-slot hash of a table's exact colours (sorted ``(id, rgb)`` pairs), once per process."""
+    return tracing.color_hash([rgb for _, rgb in colors], [i for i, _ in colors])
+
+
 def _is_palette_png(path: str) -> bool:
     with open(path, "rb") as f:
         head = f.read(26)
@@ -346,9 +353,13 @@ def _labels_from_pixels(decoded: np.ndarray, path: str, table: ClassTable, toler
         if np.array_equal(bgr[..., 0], bgr[..., 1]) and np.array_equal(bgr[..., 1], bgr[..., 2]):
             return np.ascontiguousarray(bgr[..., 0])  # grayscale stored as RGB
         raise ParseError(path, f"an RGB colour mask needs a class table with colours; {table.source} has none")
-    labels = tracing.colors_to_labels(bgr[..., ::-1], _lookup(table.colors, tolerance))
-    unknown = labels == UNKNOWN
-    if unknown.any():
+    hashed = _color_hash(tuple(sorted(table.colors.items()))) if tolerance == 0 and bgr.dtype == np.uint8 else None
+    if hashed is not None:
+        labels = tracing.hashed_colors_to_labels(bgr, hashed, unknown=UNKNOWN)
+    else:
+        labels = tracing.colors_to_labels(bgr[..., ::-1], _lookup(table.colors, tolerance))
+    unknown = labels == UNKNOWN if labels.dtype == np.uint16 else None  # uint8 labels: every colour known
+    if unknown is not None and unknown.any():
         y, x = np.unravel_index(int(np.argmax(unknown)), unknown.shape)
         b, g, r = (int(v) for v in bgr[y, x])
         raise ParseError(
@@ -357,7 +368,7 @@ def _labels_from_pixels(decoded: np.ndarray, path: str, table: ClassTable, toler
             + (f" (within --color-tolerance {tolerance})" if tolerance else ""),
             f"pixel x={x} y={y}",
         )
-    return labels.astype(np.uint8) if table.max_id <= 255 else labels
+    return labels.astype(np.uint8 if table.max_id <= 255 else np.uint16, copy=False)
 
 
 def check_values(labels: np.ndarray, classes: Iterable[int], path: str, table: ClassTable) -> None:
