@@ -449,10 +449,12 @@ def complex_lines(items: Sequence[tuple[str, Any]], *, split: bool) -> list[list
 class LabelBatch:
     """The labels of a run of images as plain arrays (cheap to send to a worker).
 
-    Line ``k`` belongs to image ``line_image[k]`` with class ``line_class[k]``; its points are the next
-    ``line_points[k]`` pairs of ``coords`` when positive, else it is the next entry of ``complex`` (a
-    multi-part polygon or an RLE mask) that the worker turns into lines. With ``boxes`` each line is
-    two corner points (x1, y1), (x2, y2).
+    Line ``k`` belongs to image ``line_image[k]`` with class ``line_class[k]``. When ``line_points[k]``
+    is positive, its points are the next that many pairs of ``coords``; when it is ``-n``, it is a
+    polygon in ``n`` parts whose rings are the next ``n`` runs of pairs of ``coords``, of the next ``n``
+    sizes in ``part_points``; when it is 0, it is the next entry of ``complex`` (an RLE mask, or a
+    multi-part polygon with a ring of an odd count of numbers). The worker turns parts and masks into
+    lines. With ``boxes`` each line is two corner points (x1, y1), (x2, y2).
     """
 
     number: int
@@ -464,7 +466,35 @@ class LabelBatch:
     line_class: np.ndarray
     line_points: np.ndarray
     coords: np.ndarray
+    part_points: np.ndarray
     complex: list[tuple[str, Any]]
+
+
+def _starts_and_complex_items(batch: LabelBatch) -> tuple[np.ndarray, list[tuple[str, Any]]]:
+    """Where each line's points start in ``coords`` (a polygon in parts: its rings one after the
+    other), and the polygons in parts and ``complex`` entries in line order, rings as flat views."""
+    counts, ring_sizes = batch.line_points, batch.part_points
+    multi = np.flatnonzero(counts < 0)
+    rings_of = -counts[multi]
+    first_ring = np.cumsum(rings_of) - rings_of
+    spans = np.maximum(counts, 0)
+    if len(multi):
+        spans[multi] = np.add.reduceat(ring_sizes, first_ring)
+    starts = np.cumsum(spans) - spans
+    ring_offsets = np.cumsum(ring_sizes) - ring_sizes
+    ring_starts = np.repeat(starts[multi], rings_of) + ring_offsets - np.repeat(ring_offsets[first_ring], rings_of)
+    bounds = zip((2 * ring_starts).tolist(), (2 * (ring_starts + ring_sizes)).tolist())
+    rings = [batch.coords[a:b] for a, b in bounds]
+    others = iter(batch.complex)
+    items: list[tuple[str, Any]] = []
+    taken = 0
+    for count in counts[counts <= 0].tolist():
+        if count:  # the next -count rings
+            items.append(("rings", rings[taken : taken - count]))
+            taken -= count
+        else:
+            items.append(next(others))
+    return starts, items
 
 
 @dataclasses.dataclass
@@ -539,37 +569,31 @@ class WriteLabelBatch:
     def _lines(self, batch: LabelBatch, result: BatchResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per line: image, class and point count; and all points as an (N, 2) array."""
         counts = batch.line_points
-        if not batch.complex:
-            return batch.line_image, batch.line_class, counts, batch.coords.reshape(-1, 2)
-        images, classes, sizes, pieces = [], [], [], []
-        done, offset = 0, 0
-        made_lines = complex_lines(batch.complex, split=self.split_parts)
-        for position, made in zip(np.flatnonzero(counts <= 0).tolist(), made_lines):
-            run = counts[done:position]
-            taken = 2 * int(run.sum())
-            images.append(batch.line_image[done:position])
-            classes.append(batch.line_class[done:position])
-            sizes.append(run)
-            pieces.append(batch.coords[offset : offset + taken])
-            offset += taken
-            made = [line for line in made if len(line) >= 2]
-            if not made:
-                result.skipped[SKIP_DEGENERATE] += 1
-            images.append(np.full(len(made), batch.line_image[position]))
-            classes.append(np.full(len(made), batch.line_class[position]))
-            sizes.append(np.array([len(line) // 2 for line in made], dtype=np.int64))
-            pieces.extend(line[: len(line) // 2 * 2] for line in made)
-            done = position + 1
-        images.append(batch.line_image[done:])
-        classes.append(batch.line_class[done:])
-        sizes.append(counts[done:])
-        pieces.append(batch.coords[offset:])
-        return (
-            np.concatenate(images).astype(np.int64),
-            np.concatenate(classes).astype(np.int64),
-            np.concatenate(sizes).astype(np.int64),
-            np.concatenate(pieces).reshape(-1, 2),
+        points = batch.coords.reshape(-1, 2)
+        if not len(counts) or counts.min() > 0:
+            return batch.line_image, batch.line_class, counts, points
+        starts, items = _starts_and_complex_items(batch)
+        made_lines = [
+            [line for line in made if len(line) >= 2] for made in complex_lines(items, split=self.split_parts)
+        ]
+        made_count = np.array([len(made) for made in made_lines], dtype=np.int64)
+        if not made_count.all():
+            result.skipped[SKIP_DEGENERATE] += int(np.count_nonzero(made_count == 0))
+        made = [line[: len(line) // 2 * 2] for lines in made_lines for line in lines]
+        made_sizes = np.array([len(line) // 2 for line in made], dtype=np.int64)
+        complex_at = np.flatnonzero(counts <= 0)
+        simple = np.flatnonzero(counts > 0)
+        # simple lines and made lines, ordered by the line they stand for (made lines in their order)
+        owner = np.concatenate([simple, np.repeat(complex_at, made_count)])
+        order = np.argsort(owner, kind="stable")
+        line_sizes = np.concatenate([counts[simple], made_sizes])[order]
+        block_starts = np.concatenate([starts[simple], len(points) + np.cumsum(made_sizes) - made_sizes])[order]
+        gather = np.repeat(block_starts - (np.cumsum(line_sizes) - line_sizes), line_sizes) + np.arange(
+            int(line_sizes.sum())
         )
+        all_points = np.concatenate([points, *(line.reshape(-1, 2) for line in made)]) if made else points
+        owner = owner[order]
+        return batch.line_image[owner], batch.line_class[owner], line_sizes, all_points[gather]
 
     def _write_files(
         self, batch: LabelBatch, image: np.ndarray, text: np.ndarray, offsets: np.ndarray, result: BatchResult
@@ -717,6 +741,7 @@ class _BatchBuilder:
         line_class: list[int] = []
         line_points: list[int] = []
         flat: list[Sequence[float]] = []
+        part_points: list[int] = []
         complex_items: list[tuple[str, Any]] = []
         for record, image_path, label in chunk:
             try:
@@ -740,7 +765,7 @@ class _BatchBuilder:
                     points = len(ring) >> 1
                     flat.append(ring if not len(ring) & 1 else ring[:-1])  # a point needs two numbers
                     line_points.append(points)
-                elif not self._add_other(ann, record, flat, line_points, complex_items):
+                elif not self._add_other(ann, record, flat, line_points, part_points, complex_items):
                     continue
                 line_class.append(index_of[ann.category_id])
             line_image.extend([number] * (len(line_points) - lines_before))
@@ -748,7 +773,7 @@ class _BatchBuilder:
         while number in self.pending:
             number += 1
         self.pending[number] = kept
-        total = 2 * sum(line_points)
+        total = 2 * (sum(n for n in line_points if n > 0) + sum(part_points))
         return LabelBatch(
             number=number,
             label_paths=label_paths,
@@ -759,6 +784,7 @@ class _BatchBuilder:
             line_class=np.array(line_class, dtype=np.int64),
             line_points=np.array(line_points, dtype=np.int64),
             coords=np.fromiter(chain.from_iterable(flat), np.float64, total),
+            part_points=np.array(part_points, dtype=np.int64),
             complex=complex_items,
         )
 
@@ -768,6 +794,7 @@ class _BatchBuilder:
         record: ImageRecord,
         flat: list[Sequence[float]],
         line_points: list[int],
+        part_points: list[int],
         complex_items: list[tuple[str, Any]],
     ) -> bool:
         """Add the line of an annotation that :meth:`_batch` does not take inline (a box with ``boxes``,
@@ -781,8 +808,13 @@ class _BatchBuilder:
             flat.append((box.x, box.y, box.x + box.w, box.y + box.h))
             line_points.append(2)
         elif type(seg) is Polygons:
-            complex_items.append(("rings", seg.rings))
-            line_points.append(0)
+            if any(len(ring) & 1 for ring in seg.rings):  # the worker reports the ring as invalid
+                complex_items.append(("rings", seg.rings))
+                line_points.append(0)
+            else:
+                flat.extend(seg.rings)
+                part_points.extend([len(ring) >> 1 for ring in seg.rings])
+                line_points.append(-len(seg.rings))
             report.lose(LOST_SPLIT if self.split_parts else LOST_MERGED)
         elif type(seg) is Rle:
             complex_items.append(("rle", seg))
