@@ -27,6 +27,28 @@ def test_results_come_back_in_input_order(dask_executor: DaskExecutor) -> None:
     assert dask_executor.workers == 2
 
 
+class RecordingProgress:
+    """A progress factory that keeps what each bar saw."""
+
+    def __init__(self) -> None:
+        self.bars: list[tuple[str, int | None, list[object]]] = []
+
+    def __call__(self, items, *, total=None, desc=""):
+        seen: list[object] = []
+        self.bars.append((desc, total, seen))
+        for item in items:
+            seen.append(item)
+            yield item
+
+
+def test_progress_bars_see_every_result_in_order(dask_executor: DaskExecutor) -> None:
+    progress = RecordingProgress()
+    ctx = RunContext(executor=dask_executor, progress=progress)
+    items = [f"dir/{i}.jpg" for i in range(40)]
+    assert list(ctx.map_items(safe_relative_path, items, desc="names", chunksize=7)) == items
+    assert progress.bars == [("names", 40, [(True, item) for item in items])]
+
+
 def test_failures_follow_the_error_policy(dask_executor: DaskExecutor) -> None:
     ctx = RunContext(executor=dask_executor, on_error="skip")
     names = ["a.jpg", "../x.jpg", "b/./c.jpg"]
