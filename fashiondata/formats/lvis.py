@@ -34,6 +34,7 @@ from __future__ import annotations
 import gc
 import mmap
 import os
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -173,15 +174,21 @@ def read(sources: Sequence[str], ctx: RunContext, stream: bool | None = None) ->
         if freeze:
             gc.freeze()
     dataset = coco.combine(parts)
-    return dataset.replace(records=_unfreeze_when_taken(dataset.records)) if freeze else dataset
+    return dataset.replace(records=_frozen_until_taken(dataset.records)) if freeze else dataset
 
 
-def _unfreeze_when_taken(records: Iterable[ImageRecord]) -> Iterator[ImageRecord]:
-    """The records, then :func:`gc.unfreeze` once they have all been taken (or iteration stops)."""
-    try:
-        yield from records
-    finally:
-        gc.unfreeze()
+def _frozen_until_taken(records: Iterable[ImageRecord]) -> Iterator[ImageRecord]:
+    """The records; :func:`gc.unfreeze` once they have all been taken, or the iterator is dropped."""
+
+    def take() -> Iterator[ImageRecord]:
+        try:
+            yield from records
+        finally:
+            unfreeze()
+
+    iterator = take()
+    unfreeze = weakref.finalize(iterator, gc.unfreeze)  # runs once: when taken, else when dropped
+    return iterator
 
 
 def stream_document(path: str) -> Dataset:

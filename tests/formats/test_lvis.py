@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from contextlib import nullcontext as does_not_raise
@@ -114,3 +115,25 @@ def test_image_errors_name_the_place(tmp_path, image, error):
         lvis.read([str(path)], RunContext())
     if caught is not None:
         assert caught.value.location.startswith("/images/0")
+
+
+def test_the_parsed_document_is_frozen_for_the_collector_until_its_records_are_taken(sample):
+    assert gc.get_freeze_count() == 0
+    dataset = fashiondata.read(sample, "lvis")
+    assert gc.get_freeze_count() > 0  # the collector's next pass does not walk the document
+    dataset.materialize()
+    assert gc.get_freeze_count() == 0
+    unread = fashiondata.read(sample, "lvis")
+    assert gc.get_freeze_count() > 0
+    del unread  # records never taken: unfrozen when dropped
+    assert gc.get_freeze_count() == 0
+
+
+def test_objects_the_caller_froze_stay_frozen(sample):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        fashiondata.read(sample, "lvis").materialize()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
