@@ -151,14 +151,15 @@ def class_boxes(labels: np.ndarray) -> list[tuple[int, tuple[int, int, int, int]
     ends = np.empty_like(starts)  # one past each run's last pixel (flat index)
     ends[:-1] = starts[1:]
     ends[-1] = h0 * w0
-    values = person.ravel()[starts]
-    starts, ends, values = starts[values > 0], ends[values > 0], values[values > 0]
-    order = np.argsort(values, kind="stable")
-    starts, ends, values = starts[order], ends[order] - 1, values[order]
-    first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    top = np.minimum.reduceat(starts // w0, first)
-    bottom = np.maximum.reduceat(starts // w0, first)
-    left = np.minimum.reduceat(starts % w0, first)
+    rows, columns = np.divmod(starts, w0)
+    values = labels.ravel()[(rows + y0) * labels.shape[1] + columns + x0]  # each run's value (no copy of the crop)
+    labelled = np.flatnonzero(values)
+    order = labelled[np.argsort(values[labelled], kind="stable")]
+    rows, columns, ends, values = rows[order], columns[order], ends[order] - 1, values[order]
+    first = np.flatnonzero(np.diff(values, prepend=0))
+    top = np.minimum.reduceat(rows, first)
+    bottom = np.maximum.reduceat(rows, first)
+    left = np.minimum.reduceat(columns, first)
     right = np.maximum.reduceat(ends % w0, first)
     return [
         (int(v), (x0 + int(x), y0 + int(y), int(x2 - x) + 1, int(y2 - y) + 1))
