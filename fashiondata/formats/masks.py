@@ -462,6 +462,7 @@ def pair_with_images(masks: Sequence[Path], root: Path, images: str | None) -> l
             if found.suffix.lower() in IMAGE_SUFFIXES and found.is_file():
                 by_stem.setdefault(found.stem, []).append(found)
     jobs = []
+    listed: dict[Path, set[str]] = {}  # folder → its names in lower case: one listing, not a stat per suffix
     for mask in masks:
         stem = image_stem(mask)
         sub = mask.parent.relative_to(root) if mask.is_relative_to(root) else Path()
@@ -472,7 +473,9 @@ def pair_with_images(masks: Sequence[Path], root: Path, images: str | None) -> l
             image = next(iter(same_folder or candidates), None)
             file_name = image.relative_to(image_root).as_posix() if image else (sub / f"{stem}.jpg").as_posix()
         else:
-            beside = [mask.with_name(stem + s) for s in IMAGE_SUFFIXES]
+            if mask.parent not in listed:
+                listed[mask.parent] = {name.lower() for name in os.listdir(mask.parent)}
+            beside = [mask.with_name(stem + s) for s in IMAGE_SUFFIXES if (stem + s).lower() in listed[mask.parent]]
             image = next((b for b in beside if b != mask and b.is_file()), None)
             file_name = (sub / (image.name if image else f"{stem}.jpg")).as_posix()
         jobs.append(MaskJob(str(mask), str(image) if image else None, safe_relative_path(file_name)))
