@@ -15,7 +15,8 @@ docs/scale.md):
 * each chunk travels as one pickled buffer wrapped in a uint8 array, and results come back the same
   way: Dask sends arrays as raw frames beside its messages, whereas the Python objects of a chunk (or
   a ``bytes`` payload) are pickled into the message and copied, and scanned, at every hop;
-* the function is pickled once per ``map``, not once per chunk;
+* the function is pickled once per ``map``, not once per chunk; a LocalCluster's results are fetched
+  from the worker directly rather than relayed by the scheduler (which runs in the driver);
 * the workers' statistical profiler, which only feeds the dashboard, is off.
 """
 
@@ -109,7 +110,7 @@ class DaskExecutor:
                     self._cluster = LocalCluster(
                         n_workers=self._n_workers, threads_per_worker=1, processes=True, dashboard_address=None
                     )
-                    self._client = Client(self._cluster, set_as_default=False)
+                    self._client = Client(self._cluster, set_as_default=False, direct_to_workers=True)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, chunksize: int | None = None) -> Iterator[R]:
         client = self._get_client()
