@@ -193,6 +193,37 @@ def test_parse_voc_rejects(xml, reason):
         voc.parse_voc(xml.encode(), "a.xml")
 
 
+BOX = "<bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox>"
+
+
+@pytest.mark.parametrize(
+    ("fields", "name", "attributes", "unread"),
+    [
+        (
+            "<name> a </name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult>",
+            "a",
+            {"pose": "Left", "truncated": 1, "difficult": 0},
+            (),
+        ),
+        ("<name>a</name><truncated> </truncated><difficult/><occluded> Yes </occluded>", "a", {"occluded": 1}, ()),
+        ("<name>a</name><pose>  </pose>", "a", {"pose": ""}, ()),  # present but blank: kept as ""
+        ("<name>a</name><pose/>", "a", {}, ()),  # no text: not kept
+        ("<name>a</name><name>b</name><truncated>0</truncated><truncated>1</truncated>", "a", {"truncated": 0}, ()),
+        (
+            "<!-- LabelImg --><name>a</name><part><name>hand</name></part><part/><actions/>",
+            "a",
+            {},
+            (("VOC <actions> elements not read", 1), ("VOC <part> elements not read", 2)),
+        ),
+    ],
+)
+def test_object_fields_by_tag(fields, name, attributes, unread):
+    xml = f"<annotation><filename>a.jpg</filename><size><width>2</width><height>2</height></size><object>{fields}{BOX}</object></annotation>"
+    image = voc.parse_voc(xml.encode(), "a.xml")
+    ((obj,),) = (image.objects,)
+    assert (obj.name, obj.attributes, image.unread) == (name, attributes, unread)
+
+
 def test_pt_style_polygon_points():
     xml = (
         b"<annotation><filename>a.jpg</filename><size><width>9</width><height>9</height></size><object><name>a</name>"
