@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -40,6 +42,19 @@ def as_list(value) -> list:
 
 
 # ---------------------------------------------------------------- framing and Example
+
+
+def test_protobuf_and_crc32c_load_only_for_tfrecords() -> None:
+    """Every verb registers the TFRecord format; only reading or writing records imports its libraries."""
+    probe = (
+        "import sys, fashiondata.formats\n"
+        "before = {'google.protobuf', 'crc32c'} & set(sys.modules)\n"
+        "from fashiondata.formats import tfrecord\n"
+        "tfrecord.tfexample.frame_record(b'')\n"
+        "print(sorted(before), sorted({'google.protobuf', 'crc32c'} & set(sys.modules)))"
+    )
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert output.split() == ["[]", "['crc32c',", "'google.protobuf']"]
 
 
 def test_masked_crc32c_of_nothing():
