@@ -1,6 +1,8 @@
 """Label masks to rings with OpenCV's contour tracer, traced on pixel edges so that pycocotools fills
 them back to the same pixels (:func:`trace_components`); Douglas-Peucker simplification scaled to a
-region's size; RGB colour masks to label masks.
+region's size; holes joined to their outer ring by zero-width cuts (:func:`join_traced_rings`, the
+integer fast path of :func:`fashiondata.geometry.join_rings`); RGB colour masks to label masks
+(:func:`color_hash` for exact colours, :func:`color_lookup` within a tolerance).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
+
+from fashiondata.geometry import _walk_order  # the walk along the cuts, shared with join_rings
 
 
 class Component(NamedTuple):
@@ -190,8 +194,6 @@ def join_traced_rings(rings: Sequence[np.ndarray]) -> np.ndarray:
         >>> join_traced_rings([outer, hole]).tolist()
         [[0, 0], [1, 1], [1, 2], [2, 2], [2, 1], [1, 1], [0, 0], [0, 4], [4, 4], [4, 0]]
     """
-    from fashiondata.geometry import _walk_order  # the walk along the cuts, shared with join_rings
-
     parts = [ring for ring in rings if len(ring) >= 3]
     if len(parts) < 2:
         return parts[0] if parts else np.zeros((0, 2), np.int32)
