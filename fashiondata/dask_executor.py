@@ -17,7 +17,11 @@ docs/scale.md):
   a ``bytes`` payload) are pickled into the message and copied, and scanned, at every hop;
 * the function is pickled once per ``map``, not once per chunk; a LocalCluster's results are fetched
   from the worker directly rather than relayed by the scheduler (which runs in the driver);
-* the workers' statistical profiler, which only feeds the dashboard, is off.
+* the workers' statistical profiler, which only feeds the dashboard, is off, and the periodic
+  housekeeping that wakes every worker's event loop while a chunk runs (the event-loop health tick
+  every 20 ms, the memory monitor every 100 ms, the system monitor every 500 ms) runs every 1 s, 1 s
+  and 5 s: that work, taking the GIL from the chunk, was 19–22% of the chunks' own time, now 6–8%.
+  A worker over its memory limit is thus paused or restarted up to 1 s later.
 """
 
 from __future__ import annotations
@@ -44,7 +48,13 @@ R = TypeVar("R")
 def local_cluster_settings() -> dict[str, Any]:
     """The Dask settings a LocalCluster is started with (see the module docstring)."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return {"distributed.worker.multiprocessing-method": method, "distributed.worker.profile.enabled": False}
+    return {
+        "distributed.worker.multiprocessing-method": method,
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.worker.memory.monitor-interval": "1s",
+    }
 
 
 class DaskExecutor:
