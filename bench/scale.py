@@ -102,6 +102,9 @@ def main() -> None:
     pool, dask = runs
     cpu = {name: sorted(c for _, _, c in measured)[len(measured) // 2] for name, measured in runs.items()}
     wall = {name: wall for name, wall, _ in rows}
+    for name, measured in runs.items():
+        walls = " ".join(f"{w:.2f}" for w, _, _ in measured)
+        print(f"{name}: wall s {walls}; CPU s {' '.join(f'{c:.1f}' for _, _, c in measured)}")
     print(
         f"CPU s (median, whole process tree): {cpu[pool]:.1f} process pool, {cpu[dask]:.1f} Dask; "
         f"Dask / pool: {wall[dask] / wall[pool]:.2f}× wall, {cpu[dask] / cpu[pool]:.2f}× CPU (target ≤ 1.3×); "
